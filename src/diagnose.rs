@@ -1,0 +1,1 @@
+//! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.

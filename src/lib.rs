@@ -1,0 +1,11 @@
+//! why-task-failed: says why an ECS task failed or why an AWS call was denied, and prints the exact fix.
+//!
+//! Data flows one way: `cli` → `diagnose` → `rules` / `source` / `fix` / `policy` / `render` → `model` / `iamdata`.
+
+pub mod cli;
+pub mod diagnose;
+pub mod fix;
+pub mod model;
+pub mod render;
+pub mod rules;
+pub mod source;

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(why_task_failed::cli::main());
+}

@@ -1,0 +1,1 @@
+//! Classification rules: pure functions over fetched evidence, one file per cause family.

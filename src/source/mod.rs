@@ -1,0 +1,1 @@
+//! Data sources: one trait per source; `live` talks to AWS, `offline` reads files.
