@@ -3,6 +3,7 @@
 
 pub mod access_denied;
 pub mod finding;
+pub mod task;
 
 pub use access_denied::AccessDenied;
 pub use finding::*;
