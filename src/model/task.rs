@@ -340,6 +340,86 @@ impl SecretTarget {
     }
 }
 
+/// The outcome of looking something up: found, known not to exist, or not checked (the call failed; the
+/// report's errors say why).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", content = "value", rename_all = "kebab-case")]
+pub enum Lookup<T> {
+    Found(T),
+    Missing,
+    #[default]
+    Unknown,
+}
+
+impl<T> Lookup<T> {
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Lookup::Found(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A referenced secret or parameter and what its lookups found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretFacts {
+    pub reference: SecretRef,
+    pub target: SecretTarget,
+    /// The region it was looked up in (the ARN's, else the task's).
+    pub region: String,
+    pub secret: Lookup<SecretMetadata>,
+    pub parameter: Lookup<ParameterMetadata>,
+    /// When a secret ARN points at another region and nothing is there: the secret of the same name in the
+    /// task's region, if one exists.
+    pub same_name_in_task_region: Option<SecretMetadata>,
+    /// The customer managed key that encrypts it (resolved with DescribeKey, policy from GetKeyPolicy).
+    pub key: Lookup<KmsKey>,
+}
+
+/// An ECR image a container definition names and what ECR said about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageFacts {
+    pub container: String,
+    pub name: EcrImageName,
+    pub image: Lookup<EcrImage>,
+    /// `false` when the repository itself does not exist.
+    pub repository_exists: Option<bool>,
+    pub repository_policy: Lookup<Value>,
+}
+
+/// Everything the gather plan learnt about one task: the input of the fact rules.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskEvidence {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub task: Option<Task>,
+    /// Where `task` came from (`ecs:DescribeTasks`, `--task-event FILE`, `CloudTrail RunTask`).
+    pub task_source: Option<String>,
+    /// `true` when DescribeTasks answered MISSING (the task stopped more than about an hour ago).
+    pub task_expired: bool,
+    pub task_definition: Option<TaskDefinition>,
+    /// Role ARN → the role, or `Missing` (NoSuchEntity), or `Unknown`.
+    pub roles: BTreeMap<String, Lookup<Role>>,
+    /// awslogs group name → lookup.
+    pub log_groups: BTreeMap<String, Lookup<LogGroup>>,
+    pub images: Vec<ImageFacts>,
+    pub secrets: Vec<SecretFacts>,
+    /// CloudTrail records made by the task's role sessions (or naming the task), parsed JSON.
+    pub trail_events: Vec<Value>,
+}
+
+impl TaskEvidence {
+    /// The task's id (the role session name of its roles), from the task or nothing.
+    pub fn task_id(&self) -> Option<&str> {
+        self.task.as_ref().and_then(|t| t.arn.rsplit('/').next())
+    }
+
+    pub fn role(&self, arn: Option<&str>) -> Option<&Role> {
+        arn.and_then(|a| self.roles.get(a)).and_then(Lookup::found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
