@@ -578,7 +578,7 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             && let Some(task) = start_events.iter().find_map(|r| task_from_run_record(r, &full_arn))
         {
             e.task = Some(task);
-            e.task_source = Some(format!("CloudTrail {}", self.trail.describe()));
+            e.task_source = Some(format!("the RunTask/StartTask record in {}", self.trail.describe()));
         }
         e.trail_events.extend(start_events);
         if e.task_definition.is_none()

@@ -120,9 +120,9 @@ class Base:
             "logs": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{self.log_group}:*",
         }[kind]
 
-    def roles(self, exec_trust=ASSUME_ECS_TASKS, exec_statements=None, managed=False):
+    def roles(self, exec_trust=ASSUME_ECS_TASKS, exec_statements=None, managed=False, app_trust=ASSUME_ECS_TASKS):
         self.iam.create_role(RoleName=self.exec_role, AssumeRolePolicyDocument=json.dumps(exec_trust))
-        self.iam.create_role(RoleName=self.app_role, AssumeRolePolicyDocument=json.dumps(ASSUME_ECS_TASKS))
+        self.iam.create_role(RoleName=self.app_role, AssumeRolePolicyDocument=json.dumps(app_trust))
         statements = exec_statements if exec_statements is not None else self.full_exec_statements()
         doc = json.dumps({"Version": "2012-10-17", "Statement": statements})
         if managed:
@@ -223,7 +223,25 @@ class Base:
         self.emu.fixtures.merge({"tasks": {self.task_arn: fields}})
 
     def trail(self, *records):
+        """The records go to LookupEvents (fixtures) and, as a trail delivering to CloudWatch Logs would write
+        them, to the log group `/aws/cloudtrail/why` (for `--trail-log-group`)."""
         self.emu.fixtures.merge({"cloudtrail_events": list(records)})
+        logs = self.emu.client("logs")
+        group, stream = "/aws/cloudtrail/why", f"{ACCOUNT}_CloudTrail_{REGION}"
+        if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+            logs.create_log_group(logGroupName=group)
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        events = sorted(
+            (
+                {
+                    "timestamp": int(datetime.fromisoformat(r["eventTime"].replace("Z", "+00:00")).timestamp() * 1000),
+                    "message": json.dumps(r),
+                }
+                for r in records
+            ),
+            key=lambda e: e["timestamp"],
+        )
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
 
     def facts(self, **extra):
         return dict(
@@ -366,14 +384,16 @@ def kms_key_policy(emu):
     return b.facts(key_arn=key["Arn"], secret_arn=secret["ARN"])
 
 
+EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
 def trust_policy(emu):
     """The execution role trusts EC2, not ECS tasks."""
     b = Base(emu, "trust")
-    ec2_trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
-    b.roles(exec_trust=ec2_trust)
+    b.roles(exec_trust=EC2_TRUST)
     b.logs_ecr()
     b.run()
     b.stopped(
@@ -474,11 +494,11 @@ def healthy(emu):
 
 
 def service(emu):
-    """Service `web`: its last tasks failed to pull (ECR permissions), and its events say ECS could not assume a
-    role, could not place a task, and the deployment circuit breaker rolled back."""
+    """Service `web`: its last tasks failed to pull (ECR permissions); its events say ECS could not assume the task
+    role (which trusts EC2, not ECS tasks), could not place a task, and the deployment failed."""
     b = Base(emu, "service")
     only_logs = [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": b.arn("logs")}]
-    b.roles(exec_statements=only_logs)
+    b.roles(exec_statements=only_logs, app_trust=EC2_TRUST)
     b.logs_ecr()
     b.run()
     first = b.task_arn
