@@ -1,1 +1,3 @@
 //! Classification rules: pure functions over fetched evidence, one file per cause family.
+
+pub mod access_denied;
