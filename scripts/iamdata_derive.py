@@ -11,11 +11,17 @@ Each service blob is tab-separated text, one record per line (descriptions are d
   T <name> <arn format> <keys,...>      resource type
   A <Name> <access level> <keys,...>    action; the R lines after it are its resource types
   R <name> <0|1 required> <keys,...>
+The `-global` entry holds the global condition keys as `K` lines (from the package's `globalConditionKeys`, whose
+`aws:PrincipalTag/tag-key` spelling is rewritten to the reference's `aws:PrincipalTag/${TagKey}`).
 """
 import json
 import os
+import subprocess
 import sys
 import zlib
+
+# Index entry holding the global condition keys (`aws:SourceIp`...); sorts before every service prefix.
+GLOBAL_ENTRY = "-global"
 
 
 def clean(text):
@@ -45,6 +51,19 @@ def service_text(pkg, prefix):
     return "\n".join(lines) + "\n"
 
 
+def global_keys_text(pkg):
+    script = "console.log(JSON.stringify(require(process.argv[1]).globalConditionKeys))"
+    module = os.path.join(os.path.abspath(pkg), "dist", "cjs", "globalConditionKeys.js")
+    keys = json.loads(subprocess.run(["node", "-e", script, module], check=True, capture_output=True).stdout)
+    lines = []
+    for key in keys:
+        name = key["key"]
+        if "/" in name:
+            name = name.split("/", 1)[0] + "/${TagKey}"
+        lines.append(f"K\t{clean(name)}\t{key['type']}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     pkg, out_dir = sys.argv[1], sys.argv[2]
     with open(os.path.join(pkg, "package.json"), encoding="utf-8") as f:
@@ -53,8 +72,9 @@ def main():
         services = json.load(f)
     blobs, header = [], []
     offset = 0
-    for prefix in sorted(services):
-        blob = zlib.compress(service_text(pkg, prefix).encode("utf-8"), 9)
+    for prefix in sorted(services + [GLOBAL_ENTRY]):
+        text = global_keys_text(pkg) if prefix == GLOBAL_ENTRY else service_text(pkg, prefix)
+        blob = zlib.compress(text.encode("utf-8"), 9)
         header.append(f"{prefix}\t{offset}\t{len(blob)}\n")
         blobs.append(blob)
         offset += len(blob)

