@@ -14,6 +14,7 @@
 //!
 //! An expired task found only through CloudTrail needs one more wave (its task definition after RunTask).
 
+use crate::model::event::TrailEvent;
 use crate::model::task::{
     AttachedPolicy, EcrImageName, ImageFacts, KmsKey, Lookup, Role, SecretFacts, SecretTarget, ServiceEvent, Task,
     TaskEvidence, TaskRef,
@@ -134,6 +135,26 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
 
     fn fail(&self, e: &SourceError) {
         record(&self.errors, e);
+    }
+
+    /// CloudTrail records (JSON) as the project's events; a record that does not fit is reported, not fatal.
+    fn events(&self, records: Vec<Value>) -> Vec<TrailEvent> {
+        records
+            .into_iter()
+            .filter_map(|record| {
+                let id = record.get("eventID").and_then(Value::as_str).unwrap_or("?").to_string();
+                serde_json::from_value::<TrailEvent>(record)
+                    .map_err(|err| {
+                        self.errors.borrow_mut().push(InputError {
+                            input: format!("cloudtrail event {id}"),
+                            message: format!("cannot read CloudTrail record `{id}`: {err}"),
+                            offset: None,
+                            line: None,
+                        })
+                    })
+                    .ok()
+            })
+            .collect()
     }
 
     async fn trail_lookup(&self, filter: TrailFilter, start: OffsetDateTime, end: OffsetDateTime) -> Vec<Value> {
@@ -573,13 +594,14 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             Some(Err(err)) => self.fail(&err),
             None => {}
         }
-        e.trail_events = session_events;
+        e.trail_events = self.events(session_events);
         if e.task.is_none()
             && let Some(task) = start_events.iter().find_map(|r| task_from_run_record(r, &full_arn))
         {
             e.task = Some(task);
             e.task_source = Some(format!("the RunTask/StartTask record in {}", self.trail.describe()));
         }
+        let start_events = self.events(start_events);
         e.trail_events.extend(start_events);
         if e.task_definition.is_none()
             && let Some(arn) = e.task.as_ref().and_then(|t| t.task_definition_arn.clone())
@@ -679,7 +701,7 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
         let mut tasks = tasks.into_iter();
         e.task = tasks.next();
         e.task_source = e.task.as_ref().map(|_| "ecs:DescribeTasks".to_string());
-        e.trail_events = events;
+        e.trail_events = self.events(events);
         self.resources(&mut e).await;
         let others: Vec<Task> = tasks.collect();
         let service_events = svc.map(|s| s.events).unwrap_or_default();

@@ -4,6 +4,7 @@
 //! with a `Condition` is reported as deciding "if its condition holds", and the finding says so.
 //! The full evaluator (`crate::policy`, issue 3) replaces this once it lands.
 
+use crate::iamdata::wildcard_matches;
 use serde_json::Value;
 
 /// A policy document with the name the report gives it (inline policy name, managed policy ARN, `key policy`).
@@ -62,39 +63,11 @@ fn strings(v: Option<&Value>) -> Vec<&str> {
     }
 }
 
-/// IAM wildcard match: `*` any run of characters, `?` one character.
-pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
-    let (p, v): (Vec<char>, Vec<char>) = if ignore_case {
-        (pattern.to_lowercase().chars().collect(), value.to_lowercase().chars().collect())
-    } else {
-        (pattern.chars().collect(), value.chars().collect())
-    };
-    // Iterative glob match with backtracking to the last `*`.
-    let (mut pi, mut vi) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, vi));
-            pi += 1;
-        } else if let Some((sp, sv)) = star {
-            pi = sp + 1;
-            vi = sv + 1;
-            star = Some((sp, sv + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 fn covers(stmt: &Value, key: &str, not_key: &str, value: &str, ignore_case: bool) -> bool {
     if let Some(patterns) = stmt.get(key) {
-        strings(Some(patterns)).iter().any(|p| wildcard_match(p, value, ignore_case))
+        strings(Some(patterns)).iter().any(|p| wildcard_matches(p, value, ignore_case))
     } else if let Some(patterns) = stmt.get(not_key) {
-        !strings(Some(patterns)).iter().any(|p| wildcard_match(p, value, ignore_case))
+        !strings(Some(patterns)).iter().any(|p| wildcard_matches(p, value, ignore_case))
     } else {
         // Trust policies have no `Resource`: the statement is about the policy's own resource.
         key == "Resource"
@@ -226,20 +199,6 @@ pub fn key_policy_decision(
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("ecr:Get*", "ecr:GetAuthorizationToken", false));
-        assert!(wildcard_match("ECR:get*", "ecr:GetAuthorizationToken", true));
-        assert!(wildcard_match(
-            "arn:aws:logs:*:*:log-group:/ecs/app:*",
-            "arn:aws:logs:us-east-1:1:log-group:/ecs/app:log-stream:x",
-            false
-        ));
-        assert!(!wildcard_match("arn:aws:ecr:*:*:repository/a", "arn:aws:ecr:us-east-1:1:repository/ab", false));
-        assert!(wildcard_match("a?c", "abc", false));
-        assert!(wildcard_match("*", "", false));
-    }
 
     #[test]
     fn deny_beats_allow_and_no_allow_is_implicit() {

@@ -4,8 +4,11 @@
 //! whose policies do not allow what ECS does on its behalf. Each finding carries the deciding statement
 //! (`explanation`) and a fix scoped to the real ARNs. Pure functions over `TaskEvidence`.
 
+use super::access_denied::is_denied_error_code;
 use super::policy_match::{Decision, KeyPolicyDecision, NamedPolicy, Principal, decide, key_policy_decision};
 use crate::fix::role_name_of_arn;
+use crate::iamdata::event_names::iam_actions_for_event;
+use crate::model::event::TrailEvent;
 use crate::model::task::{
     EcrImageName, ImageFacts, ImageReference, Lookup, Role, SecretFacts, SecretTarget, TaskEvidence,
 };
@@ -30,6 +33,54 @@ pub fn findings(e: &TaskEvidence) -> Vec<Finding> {
     out.extend(execution_role_permissions(e, &delegated_keys));
     for f in &mut out {
         corroborate(e, f);
+    }
+    let denials = unexplained_denials(e, &out);
+    out.extend(denials);
+    out
+}
+
+/// Denied calls of the task's sessions that no fact finding explains (the fetched facts cannot see SCPs, session
+/// policies, VPC endpoint policies or other accounts' resource policies): one finding per (principal, action,
+/// resource), from the AccessDenied message.
+fn unexplained_denials(e: &TaskEvidence, explained: &[Finding]) -> Vec<Finding> {
+    let used: std::collections::BTreeSet<&str> =
+        explained.iter().flat_map(|f| f.evidence.iter().filter_map(|ev| ev.event_id.as_deref())).collect();
+    let mut out: Vec<Finding> = Vec::new();
+    for event in e.trail_events.iter().filter(|ev| is_denied_event(ev)) {
+        if event.event_id.as_deref().is_some_and(|id| used.contains(id)) {
+            continue;
+        }
+        let message = event.error_message.clone().unwrap_or_default();
+        let mut denied = super::access_denied::parse(&message).unwrap_or_default();
+        if denied.action.is_none() {
+            denied.action = event_actions(event).into_iter().next();
+        }
+        if denied.principal.is_none() {
+            denied.principal = event.caller_arn().map(str::to_string);
+        }
+        if denied.role_session.is_none() {
+            denied.role_session = event.session_name().map(str::to_string);
+        }
+        let evidence = event_evidence(event);
+        if let Some(existing) = out
+            .iter_mut()
+            .find(|f| f.principal == denied.principal && f.action == denied.action && f.resource == denied.resource)
+        {
+            existing.count += 1;
+            if evidence.time < existing.first_seen {
+                existing.first_seen = evidence.time.clone();
+            }
+            if evidence.time > existing.last_seen {
+                existing.last_seen = evidence.time.clone();
+            }
+            existing.evidence.push(evidence);
+            continue;
+        }
+        let mut f = super::access_denied::finding(&denied, evidence);
+        if let Some(role) = event.issuer_role_arn() {
+            f.role_kind = role_kind_of(e, role);
+        }
+        out.push(f);
     }
     out
 }
@@ -766,18 +817,28 @@ fn execution_role_permissions(e: &TaskEvidence, delegated_keys: &[(String, Strin
     out
 }
 
-/// The IAM action a CloudTrail record is about (`ecr.amazonaws.com` + `GetAuthorizationToken`).
-fn event_action(event: &Value) -> Option<String> {
-    let source = event.get("eventSource")?.as_str()?;
-    let name = event.get("eventName")?.as_str()?;
-    Some(format!("{}:{name}", source.strip_suffix(".amazonaws.com").unwrap_or(source)))
+/// Whether a CloudTrail record is a denied call.
+pub fn is_denied_event(event: &TrailEvent) -> bool {
+    event.error_code.as_deref().is_some_and(is_denied_error_code)
 }
 
-/// Whether a CloudTrail record is a denied call.
-pub fn is_denied_event(event: &Value) -> bool {
-    event.get("errorCode").and_then(Value::as_str).is_some_and(|c| {
-        c.contains("AccessDenied") || c.contains("Unauthorized") || c == "Client.UnauthorizedOperation"
-    })
+/// The IAM actions that authorize a CloudTrail record's call.
+pub fn event_actions(event: &TrailEvent) -> Vec<String> {
+    match (event.event_source.as_deref(), event.event_name.as_deref()) {
+        (Some(source), Some(name)) => iam_actions_for_event(source, name),
+        _ => Vec::new(),
+    }
+}
+
+/// A CloudTrail record as evidence.
+pub fn event_evidence(event: &TrailEvent) -> Evidence {
+    let mut ev = Evidence::text(
+        EvidenceSource::Cloudtrail,
+        event.error_message.clone().unwrap_or_else(|| event.error_code.clone().unwrap_or_default()),
+    );
+    ev.event_id = event.event_id.clone();
+    ev.time = event.event_time.clone();
+    ev
 }
 
 /// Words of a stopped reason that point at each cause (beyond the finding's own ARNs and actions).
@@ -833,16 +894,10 @@ fn corroborate(e: &TaskEvidence, f: &mut Finding) {
         .or_else(|| f.action.clone().map(|a| vec![a]))
         .unwrap_or_default();
     for event in e.trail_events.iter().filter(|ev| is_denied_event(ev)) {
-        let Some(action) = event_action(event) else { continue };
-        if !actions.iter().any(|a| a.eq_ignore_ascii_case(&action)) {
+        if !event_actions(event).iter().any(|action| actions.iter().any(|a| a.eq_ignore_ascii_case(action))) {
             continue;
         }
-        let mut ev = Evidence::text(
-            EvidenceSource::Cloudtrail,
-            event.get("errorMessage").and_then(Value::as_str).unwrap_or("denied").to_string(),
-        );
-        ev.event_id = event.get("eventID").and_then(Value::as_str).map(str::to_string);
-        ev.time = event.get("eventTime").and_then(Value::as_str).map(str::to_string);
+        let ev = event_evidence(event);
         if f.first_seen.is_none() || ev.time < f.first_seen {
             f.first_seen = ev.time.clone();
         }
@@ -986,5 +1041,28 @@ mod tests {
             doc["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"],
             "secretsmanager.us-east-1.amazonaws.com"
         );
+    }
+
+    #[test]
+    fn denial_the_facts_cannot_see_comes_from_cloudtrail() {
+        let mut e = evidence();
+        // The role may pull (so no fact finding), yet CloudTrail shows an SCP denying it.
+        if let Some(Lookup::Found(role)) = e.roles.values_mut().next() {
+            role.inline_policies
+                .insert("ecr".into(), json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}));
+        }
+        let record = json!({
+            "eventID": "e-1", "eventTime": "2026-01-01T00:00:00Z", "eventSource": "ecr.amazonaws.com",
+            "eventName": "GetAuthorizationToken", "errorCode": "AccessDenied",
+            "errorMessage": "User: arn:aws:sts::111122223333:assumed-role/exec/abc is not authorized to perform: ecr:GetAuthorizationToken on resource: * with an explicit deny in a service control policy",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/exec/abc",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/exec"}}}
+        });
+        e.trail_events.push(serde_json::from_value(record).expect("event"));
+        let found = findings(&e);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].cause, Cause::ScpDenied);
+        assert_eq!(found[0].role_kind, RoleKind::Execution);
+        assert_eq!(found[0].role_session.as_deref(), Some("abc"));
     }
 }
