@@ -27,11 +27,20 @@ fn state_dir() -> PathBuf {
 
 /// One HTTP/1.1 request to the emulator; (status, body).
 fn http(url: &str, method: &str, path: &str) -> Result<(u16, String), String> {
+    http_with_body(url, method, path, "")
+}
+
+fn http_with_body(url: &str, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(host).map_err(|e| format!("cannot connect to `{host}`: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
     let (head, body) = response.split_once("\r\n\r\n").ok_or("no HTTP header")?;
@@ -155,6 +164,14 @@ fn execution_role_without_ecr_permissions() {
     assert!(table.contains(&text(&facts, "repository_arn")), "{table}");
     assert!(report["stats"]["waves"].as_u64().is_some_and(|w| (4..=5).contains(&w)), "{}", report["stats"]);
     assert_eq!(report["stats"]["api_calls_by_operation"]["ecs:DescribeTasks"], 1);
+
+    // The same task by id, with --cluster and --region.
+    let id = text(&facts, "task_id");
+    let cluster = text(&facts, "cluster");
+    let (by_id, run, _) = diagnose(&url, "ecr-denied by id", &[&id, "--cluster", &cluster, "--region", "us-east-1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(error_causes(&by_id), ["image-pull-denied"]);
+    assert_eq!(findings_of(&by_id, "image-pull-denied")[0]["fixes"][0]["document"], *doc);
 }
 
 #[test]
@@ -294,6 +311,7 @@ fn healthy_task_raises_no_alarm() {
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(0), "{}", report["findings"]);
     assert_eq!(report["errors"].as_array().map(Vec::len), Some(0), "{}", report["errors"]);
     assert!(table.contains("No problem found."), "{table}");
+    assert_eq!(run.stderr, "", "no spinner or warning on a non-terminal stderr");
     // The managed policy was read (GetPolicy + GetPolicyVersion) and judged.
     assert_eq!(report["stats"]["api_calls_by_operation"]["iam:GetPolicyVersion"], 1);
 }
@@ -330,6 +348,41 @@ fn trail_log_group_instead_of_lookup_events() {
     assert_eq!(report["stats"]["api_calls_by_operation"]["logs:FilterLogEvents"], 1);
     assert!(report["stats"]["api_calls_by_operation"].get("cloudtrail:LookupEvents").is_none());
     assert_eq!(error_causes(&report), ["image-pull-denied"]);
+}
+
+#[test]
+fn denied_calls_of_the_tool_are_warnings_naming_the_permission() {
+    let Some((url, _lock)) = emulator() else { return };
+    let facts = scenario(&url, "kms-key-policy");
+    let (status, body) = http_with_body(
+        &url,
+        "POST",
+        "/_why/fixtures",
+        r#"{"deny": ["kms:GetKeyPolicy", "iam:ListAttachedRolePolicies"]}"#,
+    )
+    .expect("fixtures");
+    assert_eq!(status, 200, "{body}");
+    let arn = text(&facts, "task_arn");
+    let (report, run, table) = diagnose(&url, "kms-key-policy, tool denied kms:GetKeyPolicy", &[&arn]);
+    let errors = report["errors"].as_array().expect("errors");
+    for permission in ["kms:GetKeyPolicy", "iam:ListAttachedRolePolicies"] {
+        let e = errors
+            .iter()
+            .find(|e| e["input"].as_str().is_some_and(|i| i.starts_with(&format!("api:{permission}"))))
+            .unwrap_or_else(|| panic!("no error for {permission}: {errors:?}"));
+        let message = e["message"].as_str().expect("message");
+        assert!(message.contains(&format!("lack `{permission}`")), "{message}");
+        assert!(run.stderr.contains(&format!("warning: the tool's credentials lack `{permission}`")), "{}", run.stderr);
+    }
+    // The diagnosis went on: without the key policy the cause comes from the execution role's denied
+    // kms:Decrypt in CloudTrail alone (no deciding statement, since the policy could not be read).
+    assert_eq!(error_causes(&report), ["kms-key-unusable"], "{}", report["findings"]);
+    let f = findings_of(&report, "kms-key-unusable")[0];
+    assert_eq!(f["resource"], text(&facts, "key_arn"));
+    assert!(f["explanation"].is_null(), "{f}");
+    assert!(f["evidence"].as_array().expect("evidence").iter().all(|e| e["source"] == "cloudtrail"));
+    assert_eq!(run.code, 1);
+    assert!(table.contains("kms:GetKeyPolicy") && table.contains("input error"), "{table}");
 }
 
 #[test]
