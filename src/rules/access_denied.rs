@@ -88,6 +88,8 @@ fn policy_type_of(kind: &str) -> Option<PolicyType> {
 
 /// Cuts a resource written inside a longer text at the first thing that cannot be part of it.
 fn cut_resource(rest: &str) -> Option<String> {
+    // Some services quote the resource: `on resource: "arn:aws:s3:::b/k" because …`.
+    let rest = rest.trim_start_matches(['"', '\'', '`']);
     let mut end = rest.len();
     for t in RESOURCE_TERMINATORS {
         if let Some(i) = rest.find(t) {
