@@ -71,7 +71,8 @@ impl Rng {
 const ACCOUNTS: &[&str] = &["111122223333", "444455556666", "777788889999"];
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-2"];
 const ORG: &str = "o-a1b2c3d4e5";
-const AGENT_UA: &str = "aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 amazon-ecs-agent/1.80.0";
+const AGENT_UA: &str =
+    "aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 amazon-ecs-agent/1.80.0";
 const APP_UAS: &[&str] = &[
     "Boto3/1.34.84 md/Botocore#1.34.84 ua/2.0 os/linux#5.10.213-201.855.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.3 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.84",
     "aws-sdk-java/2.25.35 Linux/5.10.214-202.855.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/21.0.3+9-LTS Java/21.0.3 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy",
@@ -160,9 +161,16 @@ fn call(ctx: &mut Ctx) -> Call {
         0..=24 => {
             let key = format!("exports/{}/{}.parquet", ctx.rng.below(400), ctx.rng.hex(12));
             let bucket = format!("{svc}-data-{acct}");
-            let mut c = mk("s3.amazonaws.com", "GetObject", "s3:GetObject", format!("arn:aws:s3:::{bucket}/{key}"),
-                assumed(ctx, &task_role, &task), sts(&task_role, &task));
-            c.request = json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "key": key});
+            let mut c = mk(
+                "s3.amazonaws.com",
+                "GetObject",
+                "s3:GetObject",
+                format!("arn:aws:s3:::{bucket}/{key}"),
+                assumed(ctx, &task_role, &task),
+                sts(&task_role, &task),
+            );
+            c.request =
+                json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "key": key});
             c.resources = Some(json!([{"type": "AWS::S3::Object", "ARN": c.resource},
                                       {"accountId": acct, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")}]));
             c.data_event = true;
@@ -170,8 +178,22 @@ fn call(ctx: &mut Ctx) -> Call {
             c
         }
         25..=34 => {
-            let key = format!("arn:aws:kms:{region}:{acct}:key/{}-{}-4{}-a{}-{}", ctx.rng.hex(8), ctx.rng.hex(4), ctx.rng.hex(3), ctx.rng.hex(3), ctx.rng.hex(12));
-            let mut c = mk("kms.amazonaws.com", "Decrypt", "kms:Decrypt", key.clone(), assumed(ctx, &task_role, &task), sts(&task_role, &task));
+            let key = format!(
+                "arn:aws:kms:{region}:{acct}:key/{}-{}-4{}-a{}-{}",
+                ctx.rng.hex(8),
+                ctx.rng.hex(4),
+                ctx.rng.hex(3),
+                ctx.rng.hex(3),
+                ctx.rng.hex(12)
+            );
+            let mut c = mk(
+                "kms.amazonaws.com",
+                "Decrypt",
+                "kms:Decrypt",
+                key.clone(),
+                assumed(ctx, &task_role, &task),
+                sts(&task_role, &task),
+            );
             c.request = json!({"encryptionContext": {"aws:secretsmanager:arn": format!("arn:aws:secretsmanager:{region}:{acct}:secret:{svc}/db-{}", ctx.rng.token(6))}, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"});
             c.resources = Some(json!([{"accountId": acct, "type": "AWS::KMS::Key", "ARN": key}]));
             c.user_agent = app_ua.clone();
@@ -179,7 +201,14 @@ fn call(ctx: &mut Ctx) -> Call {
         }
         35..=42 => {
             let role = format!("arn:aws:iam::{acct}:role/{task_role}");
-            let mut c = mk("sts.amazonaws.com", "AssumeRole", "sts:AssumeRole", role.clone(), service_identity("ecs-tasks.amazonaws.com"), String::new());
+            let mut c = mk(
+                "sts.amazonaws.com",
+                "AssumeRole",
+                "sts:AssumeRole",
+                role.clone(),
+                service_identity("ecs-tasks.amazonaws.com"),
+                String::new(),
+            );
             c.user_agent = "ecs-tasks.amazonaws.com".into();
             c.source_ip = "ecs-tasks.amazonaws.com".into();
             c.request = json!({"roleArn": role, "roleSessionName": task, "durationSeconds": 3600});
@@ -189,35 +218,68 @@ fn call(ctx: &mut Ctx) -> Call {
             c
         }
         43..=54 => {
-            let (name, action) = *ctx.rng.pick(&[("GetAuthorizationToken", "ecr:GetAuthorizationToken"), ("BatchGetImage", "ecr:BatchGetImage"), ("GetDownloadUrlForLayer", "ecr:GetDownloadUrlForLayer")]);
+            let (name, action) = *ctx.rng.pick(&[
+                ("GetAuthorizationToken", "ecr:GetAuthorizationToken"),
+                ("BatchGetImage", "ecr:BatchGetImage"),
+                ("GetDownloadUrlForLayer", "ecr:GetDownloadUrlForLayer"),
+            ]);
             let repo = format!("arn:aws:ecr:{region}:{acct}:repository/{svc}-api");
             let resource = if name == "GetAuthorizationToken" { "*".to_string() } else { repo };
-            let mut c = mk("ecr.amazonaws.com", name, action, resource, assumed(ctx, &exec_role, &task), sts(&exec_role, &task));
+            let mut c = mk(
+                "ecr.amazonaws.com",
+                name,
+                action,
+                resource,
+                assumed(ctx, &exec_role, &task),
+                sts(&exec_role, &task),
+            );
             c.user_agent = AGENT_UA.into();
-            c.request = if name == "GetAuthorizationToken" { json!({"registryIds": [acct]}) } else {
+            c.request = if name == "GetAuthorizationToken" {
+                json!({"registryIds": [acct]})
+            } else {
                 json!({"repositoryName": format!("{svc}-api"), "registryId": acct, "imageIds": [{"imageTag": format!("v1.{}.{}", ctx.rng.below(40), ctx.rng.below(9))}],
-                       "acceptedMediaTypes": ["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"]}) };
+                       "acceptedMediaTypes": ["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"]})
+            };
             c
         }
         55..=62 => {
             let group = format!("/ecs/{svc}-api");
-            let mut c = mk("logs.amazonaws.com", "CreateLogStream", "logs:CreateLogStream",
-                format!("arn:aws:logs:{region}:{acct}:log-group:{group}:log-stream:ecs/{svc}/{task}"), assumed(ctx, &exec_role, &task), sts(&exec_role, &task));
+            let mut c = mk(
+                "logs.amazonaws.com",
+                "CreateLogStream",
+                "logs:CreateLogStream",
+                format!("arn:aws:logs:{region}:{acct}:log-group:{group}:log-stream:ecs/{svc}/{task}"),
+                assumed(ctx, &exec_role, &task),
+                sts(&exec_role, &task),
+            );
             c.user_agent = AGENT_UA.into();
             c.request = json!({"logGroupName": group, "logStreamName": format!("ecs/{svc}/{task}")});
             c
         }
         63..=72 => {
             let who = format!("oncall-{}", ctx.rng.pick(&["alice", "bob", "chen", "dana"]));
-            let mut c = mk("ec2.amazonaws.com", "DescribeInstances", "ec2:DescribeInstances", "*".into(), user(ctx, &who), format!("arn:aws:iam::{acct}:user/{who}"));
+            let mut c = mk(
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                "ec2:DescribeInstances",
+                "*".into(),
+                user(ctx, &who),
+                format!("arn:aws:iam::{acct}:user/{who}"),
+            );
             c.user_agent = CLI_UA.into();
             c.request = json!({"instancesSet": {}, "filterSet": {"items": [{"name": "tag:service", "valueSet": {"items": [{"value": svc}]}}, {"name": "instance-state-name", "valueSet": {"items": [{"value": "running"}]}}]}});
             c
         }
         73..=77 => {
             let session = format!("gha-run-{}", ctx.rng.below(100_000));
-            let mut c = mk("ecs.amazonaws.com", "RunTask", "ecs:RunTask", format!("arn:aws:ecs:{region}:{acct}:task-definition/{svc}-api:{}", ctx.rng.below(90) + 1),
-                assumed(ctx, "ci-deployer", &session), sts("ci-deployer", &session));
+            let mut c = mk(
+                "ecs.amazonaws.com",
+                "RunTask",
+                "ecs:RunTask",
+                format!("arn:aws:ecs:{region}:{acct}:task-definition/{svc}-api:{}", ctx.rng.below(90) + 1),
+                assumed(ctx, "ci-deployer", &session),
+                sts("ci-deployer", &session),
+            );
             c.user_agent = CLI_UA.into();
             c.request = json!({"cluster": "prod", "count": 1, "launchType": "FARGATE", "taskDefinition": format!("{svc}-api"),
                 "networkConfiguration": {"awsvpcConfiguration": {"subnets": [format!("subnet-{}", ctx.rng.hex(17)), format!("subnet-{}", ctx.rng.hex(17))], "securityGroups": [format!("sg-{}", ctx.rng.hex(17))], "assignPublicIp": "DISABLED"}},
@@ -228,7 +290,14 @@ fn call(ctx: &mut Ctx) -> Call {
         }
         78..=84 => {
             let secret = format!("arn:aws:secretsmanager:{region}:{acct}:secret:{svc}/db-{}", ctx.rng.token(6));
-            let mut c = mk("secretsmanager.amazonaws.com", "GetSecretValue", "secretsmanager:GetSecretValue", secret.clone(), assumed(ctx, &exec_role, &task), sts(&exec_role, &task));
+            let mut c = mk(
+                "secretsmanager.amazonaws.com",
+                "GetSecretValue",
+                "secretsmanager:GetSecretValue",
+                secret.clone(),
+                assumed(ctx, &exec_role, &task),
+                sts(&exec_role, &task),
+            );
             c.user_agent = AGENT_UA.into();
             c.request = json!({"secretId": secret});
             c
@@ -236,16 +305,31 @@ fn call(ctx: &mut Ctx) -> Call {
         85..=94 => {
             let table = format!("arn:aws:dynamodb:{region}:{acct}:table/{svc}");
             let name = if ctx.rng.chance(5000) { "GetItem" } else { "PutItem" };
-            let mut c = mk("dynamodb.amazonaws.com", name, if name == "GetItem" { "dynamodb:GetItem" } else { "dynamodb:PutItem" }, table.clone(), assumed(ctx, &task_role, &task), sts(&task_role, &task));
+            let mut c = mk(
+                "dynamodb.amazonaws.com",
+                name,
+                if name == "GetItem" { "dynamodb:GetItem" } else { "dynamodb:PutItem" },
+                table.clone(),
+                assumed(ctx, &task_role, &task),
+                sts(&task_role, &task),
+            );
             c.user_agent = app_ua.clone();
-            c.request = json!({"tableName": svc, "key": {"pk": "HIDDEN_DUE_TO_SECURITY_REASONS"}, "consistentRead": false});
+            c.request =
+                json!({"tableName": svc, "key": {"pk": "HIDDEN_DUE_TO_SECURITY_REASONS"}, "consistentRead": false});
             c.resources = Some(json!([{"accountId": acct, "type": "AWS::DynamoDB::Table", "ARN": table}]));
             c.data_event = true;
             c
         }
         _ => {
             let function = format!("arn:aws:lambda:{region}:{acct}:function:{svc}-hook");
-            let mut c = mk("lambda.amazonaws.com", "Invoke", "lambda:InvokeFunction", function.clone(), assumed(ctx, &task_role, &task), sts(&task_role, &task));
+            let mut c = mk(
+                "lambda.amazonaws.com",
+                "Invoke",
+                "lambda:InvokeFunction",
+                function.clone(),
+                assumed(ctx, &task_role, &task),
+                sts(&task_role, &task),
+            );
             c.user_agent = app_ua.clone();
             c.request = json!({"functionName": function, "invocationType": "RequestResponse"});
             c.resources = Some(json!([{"accountId": acct, "type": "AWS::Lambda::Function", "ARN": function}]));
@@ -261,7 +345,8 @@ fn call(ctx: &mut Ctx) -> Call {
 
 /// Turns a call into a denial in one of AWS's wordings: (errorCode, errorMessage).
 fn denial(ctx: &mut Ctx, c: &Call) -> (String, String) {
-    let principal = if c.principal.is_empty() { format!("arn:aws:iam::{}:root", ctx.account) } else { c.principal.clone() };
+    let principal =
+        if c.principal.is_empty() { format!("arn:aws:iam::{}:root", ctx.account) } else { c.principal.clone() };
     let head = format!("User: {principal} is not authorized to perform: {} on resource: {}", c.action, c.resource);
     let code = match c.source {
         "s3.amazonaws.com" | "sts.amazonaws.com" | "iam.amazonaws.com" => "AccessDenied",
@@ -273,12 +358,21 @@ fn denial(ctx: &mut Ctx, c: &Call) -> (String, String) {
     }
     if c.source == "ec2.amazonaws.com" {
         let encoded = ctx.rng.token(180);
-        return (code.into(), format!("You are not authorized to perform this operation. {head} because no identity-based policy allows the {} action. Encoded authorization failure message: {encoded}", c.action));
+        return (
+            code.into(),
+            format!(
+                "You are not authorized to perform this operation. {head} because no identity-based policy allows the {} action. Encoded authorization failure message: {encoded}",
+                c.action
+            ),
+        );
     }
     let reason = match ctx.rng.below(8) {
         0..=3 => format!(" because no identity-based policy allows the {} action", c.action),
         4 => format!(" because no resource-based policy allows the {} action", c.action),
-        5 => format!(" with an explicit deny in a service control policy: arn:aws:organizations::999988887777:policy/{ORG}/service_control_policy/p-{}", ctx.rng.token(8).to_lowercase()),
+        5 => format!(
+            " with an explicit deny in a service control policy: arn:aws:organizations::999988887777:policy/{ORG}/service_control_policy/p-{}",
+            ctx.rng.token(8).to_lowercase()
+        ),
         6 => format!(" because no permissions boundary allows the {} action", c.action),
         _ => String::new(),
     };
@@ -291,7 +385,11 @@ fn non_denied_error(ctx: &mut Ctx, c: &Call) -> (String, String, bool) {
         1 if c.source == "s3.amazonaws.com" => ("NoSuchKey".into(), "The specified key does not exist.".into(), false),
         2 => ("ResourceNotFoundException".into(), format!("Requested resource not found: {}", c.resource), false),
         // A message that mentions AccessDenied under another error code: a trap for text matching.
-        3 => ("ValidationException".into(), "Policy statement references AccessDenied handler that does not exist".into(), true),
+        3 => (
+            "ValidationException".into(),
+            "Policy statement references AccessDenied handler that does not exist".into(),
+            true,
+        ),
         _ => ("InternalError".into(), "We encountered an internal error. Please try again.".into(), false),
     }
 }
@@ -348,8 +446,28 @@ fn record(ctx: &mut Ctx, manifest: &mut Manifest) -> Value {
     }
     r.insert("requestParameters".into(), c.request);
     r.insert("responseElements".into(), c.response);
-    r.insert("requestID".into(), json!(format!("{}-{}-{}-{}-{}", ctx.rng.hex(8), ctx.rng.hex(4), ctx.rng.hex(4), ctx.rng.hex(4), ctx.rng.hex(12))));
-    r.insert("eventID".into(), json!(format!("{}-{}-{}-{}-{}", ctx.rng.hex(8), ctx.rng.hex(4), ctx.rng.hex(4), ctx.rng.hex(4), ctx.rng.hex(12))));
+    r.insert(
+        "requestID".into(),
+        json!(format!(
+            "{}-{}-{}-{}-{}",
+            ctx.rng.hex(8),
+            ctx.rng.hex(4),
+            ctx.rng.hex(4),
+            ctx.rng.hex(4),
+            ctx.rng.hex(12)
+        )),
+    );
+    r.insert(
+        "eventID".into(),
+        json!(format!(
+            "{}-{}-{}-{}-{}",
+            ctx.rng.hex(8),
+            ctx.rng.hex(4),
+            ctx.rng.hex(4),
+            ctx.rng.hex(4),
+            ctx.rng.hex(12)
+        )),
+    );
     r.insert("readOnly".into(), json!(c.name.starts_with("Get") || c.name.starts_with("Describe")));
     if let Some(resources) = c.resources {
         r.insert("resources".into(), resources);
@@ -423,7 +541,10 @@ pub fn write_digest(root: &Path, account: &str, region: &str) -> io::Result<()> 
         "previousDigestSignature": null, "logFiles": []});
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     serde_json::to_writer(&mut gz, &digest).map_err(io::Error::other)?;
-    std::fs::write(dir.join(format!("{account}_CloudTrail-Digest_{region}_org-trail_{region}_20240501T010000Z.json.gz")), gz.finish()?)
+    std::fs::write(
+        dir.join(format!("{account}_CloudTrail-Digest_{region}_org-trail_{region}_20240501T010000Z.json.gz")),
+        gz.finish()?,
+    )
 }
 
 impl Manifest {

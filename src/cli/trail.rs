@@ -72,8 +72,10 @@ pub fn run(args: TrailArgs, global: &GlobalArgs) -> i32 {
     let source = OfflineTrail::new(args.paths);
     let report = diagnose::trail::diagnose(&source, &filter);
     let code = super::emit(&report, global);
-    let read_nothing = report.stats.get("bytes_decoded").and_then(|v| v.as_u64()) == Some(0);
-    if code == exit_code::PARTIAL && read_nothing { exit_code::FATAL } else { code }
+    // Every input failed: nothing was analysed, which is not a partial result.
+    let count = |key: &str| report.stats.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+    let all_failed = count("inputs_with_errors") >= count("inputs").max(1);
+    if code == exit_code::PARTIAL && all_failed { exit_code::FATAL } else { code }
 }
 
 #[cfg(test)]

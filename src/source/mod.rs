@@ -81,6 +81,8 @@ fn principal_matches(wanted: &str, event: &TrailEvent) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanStats {
     pub inputs: u64,
+    /// Inputs that could not be read at all or only in part (each has an entry in `errors`).
+    pub inputs_with_errors: u64,
     /// Bytes read from disk or stdin (compressed size for `.gz`).
     pub bytes_read: u64,
     /// Bytes of JSON after decompression.
@@ -98,6 +100,7 @@ impl ScanStats {
     pub fn to_map(&self) -> BTreeMap<String, Value> {
         BTreeMap::from([
             ("inputs".to_string(), json!(self.inputs)),
+            ("inputs_with_errors".to_string(), json!(self.inputs_with_errors)),
             ("bytes_read".to_string(), json!(self.bytes_read)),
             ("bytes_decoded".to_string(), json!(self.bytes_decoded)),
             ("events_scanned".to_string(), json!(self.events_scanned)),

@@ -483,9 +483,13 @@ impl TrailSource for OfflineTrail {
         inputs.par_iter().filter(|i| matches!(i, Input::File(_))).for_each(|i| shared.scan(i));
         let mut errors = shared.errors.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
         errors.sort_by(|a, b| a.input.cmp(&b.input).then(a.offset.cmp(&b.offset)));
+        let mut failed: Vec<&str> = errors.iter().map(|e| e.input.as_str()).collect();
+        failed.dedup();
+        let unexpanded = errors.len() - errors.iter().filter(|e| inputs.iter().any(|i| i.name() == e.input)).count();
         ScanOutcome {
             stats: ScanStats {
-                inputs: inputs.len() as u64,
+                inputs: (inputs.len() + unexpanded) as u64,
+                inputs_with_errors: failed.len() as u64,
                 bytes_read: shared.bytes_read.into_inner(),
                 bytes_decoded: shared.bytes_decoded.into_inner(),
                 events_scanned: shared.events.into_inner(),
