@@ -182,7 +182,7 @@ pub fn arn_fits_format(format: &str, arn: &str) -> bool {
 
 /// Matches text against a template whose `${...}` (or `<...>`) placeholders stand for any run of at least `min_placeholder`
 /// characters.
-pub(crate) fn template_matches(template: &str, value: &str, min_placeholder: usize, ignore_case: bool) -> bool {
+pub fn template_matches(template: &str, value: &str, min_placeholder: usize, ignore_case: bool) -> bool {
     let mut parts: Vec<Option<&str>> = Vec::new();
     let mut rest = template;
     // The reference writes placeholders as `${TagKey}` and, for a few keys, `<key>`.
