@@ -6,15 +6,7 @@
 //! element never matches; a multi-valued key cannot be used as a variable.
 
 use super::request::Context;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    Byte(u8),
-    /// `*`: any run of characters, possibly empty.
-    AnyRun,
-    /// `?`: exactly one character.
-    AnyOne,
-}
+use crate::iamdata::{GlobToken as Token, glob_match};
 
 /// A pattern after variable substitution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,40 +73,9 @@ fn split_default(inner: &str) -> (&str, Option<&str>) {
 }
 
 impl Resolved {
-    /// Does the whole `value` match? Iterative glob with single-star backtracking (no recursion on input data).
+    /// Does the whole `value` match?
     pub fn matches(&self, value: &str, ignore_case: bool) -> bool {
-        let p = &self.0;
-        let v = value.as_bytes();
-        let eq = |t: Token, c: u8| match t {
-            Token::Byte(b) => {
-                if ignore_case {
-                    b.eq_ignore_ascii_case(&c)
-                } else {
-                    b == c
-                }
-            }
-            Token::AnyOne => true,
-            Token::AnyRun => false,
-        };
-        let (mut pi, mut vi) = (0, 0);
-        let (mut star, mut mark) = (None, 0);
-        while vi < v.len() {
-            if pi < p.len() && p[pi] != Token::AnyRun && eq(p[pi], v[vi]) {
-                pi += 1;
-                vi += 1;
-            } else if pi < p.len() && p[pi] == Token::AnyRun {
-                star = Some(pi);
-                mark = vi;
-                pi += 1;
-            } else if let Some(s) = star {
-                pi = s + 1;
-                mark += 1;
-                vi = mark;
-            } else {
-                return false;
-            }
-        }
-        p[pi..].iter().all(|t| *t == Token::AnyRun)
+        glob_match(&self.0, value.as_bytes(), ignore_case)
     }
 
     /// The resolved text (wildcards shown as `*` / `?`), for explanations.
