@@ -112,20 +112,26 @@ pub fn action_matches(list: &PatternList, action: &str) -> bool {
     hit != list.negated
 }
 
+/// `Resource`: any entry matches. `NotResource`: no entry matches, and every entry could be resolved (an entry
+/// with a variable the request cannot fill never matches, so it cannot make the statement apply either).
 fn resource_matches(
     list: &PatternList,
     req: &Request,
     context: StatementContext,
     unresolved: &mut Vec<String>,
 ) -> bool {
-    let hit = list.patterns.iter().any(|p| match single_resource(p, req, context) {
-        Ok(m) => m,
-        Err(Unresolved { key }) => {
-            unresolved.push(key);
-            false
+    let mut hit = false;
+    let mut any_unresolved = false;
+    for p in &list.patterns {
+        match single_resource(p, req, context) {
+            Ok(m) => hit |= m,
+            Err(Unresolved { key }) => {
+                unresolved.push(key);
+                any_unresolved = true;
+            }
         }
-    });
-    hit != list.negated
+    }
+    if list.negated { !hit && !any_unresolved } else { hit }
 }
 
 /// One `Resource` entry against the request's resource: the ARN's partition, service, region and account are

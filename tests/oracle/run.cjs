@@ -34,7 +34,9 @@ function toSimulation(c) {
   const req = c.request || {};
   const action = req.action || '';
   let resourcePolicy = c.resourcePolicy || undefined;
-  if (/^sts:assumerole/i.test(action) && c.trustPolicy) resourcePolicy = c.trustPolicy;
+  if (/^sts:(assumerole|tagsession$|setsourceidentity$|setcontext$)/i.test(action) && c.trustPolicy) {
+    resourcePolicy = c.trustPolicy;
+  }
   if (/^kms:/i.test(action) && c.kmsKeyPolicy) resourcePolicy = c.kmsKeyPolicy;
   const resource = req.resource || '*';
   const accountId = req.resourceAccount || arnAccount(resource) || arnAccount(req.principal) || '';
