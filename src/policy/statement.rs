@@ -79,6 +79,10 @@ pub fn analyze(stmt: &Statement, req: &Request, context: StatementContext) -> St
             }
         }
     };
+    // A variable the request cannot fill only matters when the rest of the statement targets the request.
+    if !action || principal == PrincipalMatch::NoMatch {
+        unresolved.clear();
+    }
     let mut conditions = true;
     // Conditions only matter (and only report missing keys) once the statement targets the request.
     if action && resource && principal != PrincipalMatch::NoMatch {
@@ -87,8 +91,6 @@ pub fn analyze(stmt: &Statement, req: &Request, context: StatementContext) -> St
             unresolved.extend(outcome.unresolved);
             conditions &= outcome.matched;
         }
-    } else {
-        unresolved.clear();
     }
     StatementMatch { action, resource, principal, conditions, unresolved }
 }
