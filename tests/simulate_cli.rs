@@ -22,22 +22,27 @@ fn simulate(args: &[&str]) -> Output {
     bin().arg("simulate").args(args).output().expect("run why-task-failed")
 }
 
-#[test]
-fn single_request_names_the_allowing_statement() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let policy = write(&dir, "task-role.json", TASK_ROLE_POLICY);
-    let out = simulate(&[
+/// The task role pulling its image, with extra flags.
+fn pull_image(policy: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
         "--policy",
-        &policy,
+        policy,
         "--principal",
         "arn:aws:sts::111122223333:assumed-role/app-task/1f2e",
         "--action",
         "ecr:BatchGetImage",
         "--resource",
         "arn:aws:ecr:us-east-1:111122223333:repository/team/app",
-        "--format",
-        "table",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    simulate(&args)
+}
+
+#[test]
+fn single_request_names_the_allowing_statement() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = write(&dir, "task-role.json", TASK_ROLE_POLICY);
+    let out = pull_image(&policy, &["--format", "table"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.starts_with("Allowed"), "{text}");
@@ -49,20 +54,7 @@ fn single_request_names_the_allowing_statement() {
 fn single_request_denied_by_statement_in_json() {
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = write(&dir, "task-role.json", TASK_ROLE_POLICY);
-    let out = simulate(&[
-        "--policy",
-        &policy,
-        "--principal",
-        "arn:aws:sts::111122223333:assumed-role/app-task/1f2e",
-        "--action",
-        "ecr:BatchGetImage",
-        "--resource",
-        "arn:aws:ecr:us-east-1:111122223333:repository/team/app",
-        "--context",
-        "aws:SecureTransport=false",
-        "--format",
-        "json",
-    ]);
+    let out = pull_image(&policy, &["--context", "aws:SecureTransport=false", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "a denial is a finding");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json output");
     assert_eq!(v["decision"], "ExplicitlyDenied");
