@@ -1,1 +1,3 @@
 //! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.
+
+pub mod reason;
