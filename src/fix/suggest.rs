@@ -234,14 +234,7 @@ pub fn suggest(f: &Finding, ctx: &FixContext) -> Vec<Fix> {
                 "keep a FARGATE base in the capacity provider strategy (e.g. base=1 on FARGATE, weight on FARGATE_SPOT)".into(),
             ],
         )],
-        Cause::HostFailure => vec![targets::steps(
-            FixTarget::Other,
-            "replace or repair the host",
-            &[
-                "spread the service over several instances and AZs so one host does not stop it".into(),
-                "for disk or runtime problems: drain and replace the container instance; cap json-file logs with max-size".into(),
-            ],
-        )],
+        Cause::HostFailure => vec![host(&facts)],
         Cause::ScalingOrDeployment | Cause::Unknown => Vec::new(),
     };
     for fix in &mut fixes {
@@ -263,12 +256,7 @@ fn identity_fixes(facts: &Facts) -> Vec<Fix> {
     let who = facts.actor();
     let statements = statements_for(&action, facts);
     let resource = statements.last().and_then(|s| s["Resource"].as_str()).unwrap_or("*").to_string();
-    let role_word = match facts.f.role_kind {
-        RoleKind::Execution => "the task execution role",
-        RoleKind::Task => "the task role",
-        RoleKind::Caller => "the caller",
-        RoleKind::Unknown => "the principal",
-    };
+    let role_word = role_word(facts.f.role_kind);
     let mut fix = targets::identity_policy(
         &who,
         &policy_name(&action),
@@ -287,6 +275,15 @@ fn identity_fixes(facts: &Facts) -> Vec<Fix> {
         fixes.extend(cross_account_repository(facts, &who));
     }
     fixes
+}
+
+fn role_word(kind: RoleKind) -> &'static str {
+    match kind {
+        RoleKind::Execution => "the task execution role",
+        RoleKind::Task => "the task role",
+        RoleKind::Caller => "the caller",
+        RoleKind::Unknown => "the principal",
+    }
 }
 
 fn boundary(facts: &Facts) -> Vec<Fix> {
@@ -497,7 +494,7 @@ fn kms(facts: &Facts) -> Vec<Fix> {
     }
     let service = facts.detail("service").unwrap_or("secretsmanager");
     let via = format!("{service}.{}.amazonaws.com", env.region);
-    let role = facts.execution_role();
+    let role = facts.actor();
     let statement = json!({
         "Effect": "Allow",
         "Action": "kms:Decrypt",
@@ -507,7 +504,7 @@ fn kms(facts: &Facts) -> Vec<Fix> {
     let mut identity = targets::identity_policy(
         &role,
         "why-task-failed-kms-Decrypt",
-        format!("allow `kms:Decrypt` on `{key_str}` through {service} to the task execution role"),
+        format!("allow `kms:Decrypt` on `{key_str}` through {service} to {}", role_word(facts.f.role_kind)),
         vec![statement],
     );
     if key_str.contains("KEY_ID") {
@@ -550,6 +547,18 @@ fn cross_account_repository(facts: &Facts, who: &Identity) -> Option<Fix> {
 }
 
 fn image_pull(facts: &Facts) -> Vec<Fix> {
+    if facts.detail("registry").is_some_and(|r| r == "public.ecr.aws") {
+        let mut fix = targets::steps(
+            FixTarget::Registry,
+            "pull from ECR Public anonymously, or with a fresh token",
+            &[
+                "ECR Public needs no credentials: remove stale public.ecr.aws entries from the Docker config (docker logout public.ecr.aws)".into(),
+                "check that the repository and tag are still public in the gallery, and that no proxy or egress filter answers 403".into(),
+            ],
+        );
+        fix.commands.push("docker logout public.ecr.aws".into());
+        return vec![fix];
+    }
     if !facts.is_ecr() {
         return registry_auth(facts);
     }
@@ -679,6 +688,8 @@ fn endpoint_services(service: &str) -> (Vec<&'static str>, bool) {
         "kms" => (vec!["kms"], false),
         "sts" => (vec!["sts"], false),
         "s3" => (vec![], true),
+        // The step is not named: every endpoint a Fargate task may need before its container starts.
+        "unknown" => (vec!["ecr.api", "ecr.dkr", "secretsmanager", "ssm", "logs"], true),
         _ => (vec![], false),
     }
 }
@@ -697,7 +708,7 @@ fn network(facts: &Facts) -> Vec<Fix> {
     let first_sg = facts.ctx.security_groups.first().map(String::as_str).unwrap_or("TASK_SECURITY_GROUP_ID");
     let target = match service {
         "registry" => format!("the registry `{}`", facts.detail("registry").unwrap_or("?")),
-        "unknown" => "the endpoint".into(),
+        "unknown" => "the AWS endpoints the task needs (ECR, S3, Secrets Manager, SSM, CloudWatch Logs)".into(),
         s => format!("`{}`", env.endpoint_service(s)),
     };
     let mut steps = vec![
@@ -939,6 +950,44 @@ fn efs(facts: &Facts) -> Vec<Fix> {
         fixes.push(network);
     }
     fixes
+}
+
+fn host(facts: &Facts) -> Fix {
+    let (title, steps): (&str, &[&str]) = match facts.detail("rule") {
+        Some("runtime.no-capacity") => (
+            "add capacity, or ask for less",
+            &[
+                "scale the cluster's capacity provider / Auto Scaling group, or use an instance type with more CPU, memory or ENIs",
+                "or lower the task's cpu/memory reservations; with awsvpc on EC2, enable ENI trunking for more tasks per instance",
+            ],
+        ),
+        Some("runtime.host-disk-full") => (
+            "free the container instance's Docker storage",
+            &[
+                "prune unused images and stopped containers; cap json-file logs with log-opts max-size",
+                "enlarge the data volume, or shorten ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION / ECS_IMAGE_CLEANUP_INTERVAL",
+            ],
+        ),
+        Some("runtime.agent-timeout") | Some("runtime.cannot-start") => (
+            "replace the unhealthy container instance",
+            &[
+                "drain the instance (update-container-instances-state --status DRAINING) and let the ASG replace it",
+                "check the instance's load (disk I/O, too many containers) and the ECS agent / Docker logs in /var/log/ecs",
+            ],
+        ),
+        _ => (
+            "run the service so one host does not stop it",
+            &[
+                "spread the service over several instances and Availability Zones",
+                "on scale-in use managed termination protection and instance draining",
+            ],
+        ),
+    };
+    let mut fix = targets::steps(FixTarget::Other, title, &steps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    if let Some(id) = facts.detail("instance_id") {
+        fix.target_arn = Some(id.to_string());
+    }
+    fix
 }
 
 fn memory(facts: &Facts) -> Fix {

@@ -161,7 +161,7 @@ fn access_denied(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     }
     let ecs_session = ad.role_session.as_deref().is_some_and(is_task_session);
     let execution_named = ad.role_name.as_deref().is_some_and(|r| r.to_ascii_lowercase().contains("execution"));
-    let ecs_step = scan.stage.is_some_and(|s| s != Stage::Efs);
+    let ecs_step = scan.stage.is_some_and(|s| s != Stage::Efs) && (scan.from_ecs() || ecs_session);
     let role_kind = if action_str == "iam:PassRole" {
         RoleKind::Caller
     } else if execution_named || (ecs_step && (ad.principal.is_none() || ecs_session)) {
@@ -174,8 +174,9 @@ fn access_denied(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         (None, Some(p)) => format!("`{p}`"),
         (None, None) => "the caller".into(),
     };
-    let who = match role_kind {
-        RoleKind::Execution => format!("the task execution {who}"),
+    let who = match (role_kind, &ad.role_name) {
+        (RoleKind::Execution, Some(_)) => format!("the task execution {who}"),
+        (RoleKind::Execution, None) => "the task execution role".to_string(),
         _ => who,
     };
     let on = ad.resource.as_deref().map(|r| format!(" on `{r}`")).unwrap_or_default();

@@ -32,10 +32,14 @@ fn apply(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         _ => "the secret".to_string(),
     };
     let disabled = scan.mentions(&["DisabledException", "KMSInvalidState", "pending deletion", "is disabled"]);
+    let who = match scan.stage {
+        Some(Stage::SecretsManager | Stage::Ssm | Stage::RegistryCredentials) => "the task execution role",
+        _ => "the caller",
+    };
     let summary = if disabled {
         format!("the KMS key that encrypts {what} is disabled or pending deletion")
     } else {
-        format!("the task execution role may not use the KMS key that encrypts {what} (kms:Decrypt)")
+        format!("{who} may not use the KMS key that encrypts {what} (kms:Decrypt)")
     };
     let mut f = scan.finding(rule, Cause::KmsKeyUnusable, Confidence::High, summary);
     let via = match scan.stage {

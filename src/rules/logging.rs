@@ -40,9 +40,7 @@ pub(super) static GENERIC: &[Rule] = &[Rule {
 
 fn log_group_not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let what = scan.fact("log_group").map(|g| format!("log group `{g}`")).unwrap_or("the log group".into());
-    let mut f = scan.finding(rule, Cause::LogGroupNotFound, Confidence::High, format!("{what} does not exist"));
-    f.role_kind = crate::model::RoleKind::Execution;
-    Some(f)
+    Some(scan.finding(rule, Cause::LogGroupNotFound, Confidence::High, format!("{what} does not exist")))
 }
 
 fn driver_failed(scan: &Scan, rule: &'static Rule) -> Option<Finding> {

@@ -72,12 +72,25 @@ impl<'a> Scan<'a> {
         needles.iter().any(|n| lower.contains(&n.to_ascii_lowercase()))
     }
 
+    /// `true` when the text comes from ECS (an agent error type, or the agent's own wording), not from an SDK call
+    /// someone else made.
+    pub fn from_ecs(&self) -> bool {
+        self.fact("error").is_some()
+            || self.mentions(&[
+                "execution resource retrieval",
+                "Fetching secret data",
+                "unable to pull secrets",
+                "awslogs",
+            ])
+    }
+
     /// The identity ECS used for the failed step: every step before the container starts (image pull, registry
     /// auth, secrets, log set-up) runs as the task execution role.
     pub fn step_role_kind(&self) -> RoleKind {
         match self.stage {
             Some(Stage::Efs) | None => RoleKind::Unknown,
-            Some(_) => RoleKind::Execution,
+            Some(_) if self.from_ecs() => RoleKind::Execution,
+            Some(_) => RoleKind::Unknown,
         }
     }
 
@@ -165,13 +178,16 @@ pub fn classify_text_with(text: &str, source: EvidenceSource, ctx: &FixContext) 
     let mut candidates: Vec<usize> = set.matches(trimmed).iter().map(|p| owner[p]).collect();
     candidates.dedup();
     let rules = catalogue();
-    let mut findings = candidates.iter().filter_map(|&i| (rules[i].apply)(&scan, rules[i]));
-    let mut primary = match findings.next() {
-        Some(f) => f,
-        None => unknown(&scan),
+    let mut findings = candidates.iter().filter_map(|&i| (rules[i].apply)(&scan, rules[i]).map(|f| (rules[i], f)));
+    let (primary_rule, mut primary) = match findings.next() {
+        Some(found) => found,
+        None => (&UNKNOWN, unknown(&scan)),
     };
-    for other in findings {
-        let known = primary.cause == other.cause || primary.alternatives.iter().any(|a| a.cause == other.cause);
+    for (rule, other) in findings {
+        // A wrapper rule's guess adds nothing to a specific reading of the same text.
+        let known = primary.cause == other.cause
+            || primary.alternatives.iter().any(|a| a.cause == other.cause)
+            || (rule.generic && !primary_rule.generic);
         if !known {
             let confidence = other.confidence.min(Confidence::Medium);
             primary.alternatives.push(alternative(other.cause, confidence, other.summary));

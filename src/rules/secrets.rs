@@ -82,16 +82,12 @@ pub(super) static GENERIC: &[Rule] = &[Rule {
 
 fn secret_not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let what = scan.fact("secret_arn").map(|s| format!("secret `{s}`")).unwrap_or("the secret".into());
-    let mut f = scan.finding(rule, Cause::SecretNotFound, Confidence::High, format!("{what} does not exist"));
-    f.role_kind = crate::model::RoleKind::Execution;
-    Some(f)
+    Some(scan.finding(rule, Cause::SecretNotFound, Confidence::High, format!("{what} does not exist")))
 }
 
 fn parameter_not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let what = scan.fact("parameter").map(|p| format!("SSM parameter `{p}`")).unwrap_or("an SSM parameter".into());
-    let mut f = scan.finding(rule, Cause::SsmParameterNotFound, Confidence::High, format!("{what} does not exist"));
-    f.role_kind = crate::model::RoleKind::Execution;
-    Some(f)
+    Some(scan.finding(rule, Cause::SsmParameterNotFound, Confidence::High, format!("{what} does not exist")))
 }
 
 fn invalid_reference(scan: &Scan, rule: &'static Rule) -> Option<Finding> {

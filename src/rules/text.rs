@@ -316,7 +316,7 @@ pub fn facts(text: &str) -> BTreeMap<String, String> {
     if let Some(caps) = regex!(r"(?i)exit[ _]code[=: ]+(-?\d+)").captures(text) {
         put("exit_code", caps[1].to_string());
     }
-    if let Some(caps) = regex!(r"(?i)(?:elb|target-group|load balancer)\s+([\w/:.-]+)\)?").captures(text) {
+    if let Some(caps) = regex!(r"(?i)\((?:elb|target-group|load balancer)\s+([^)\s]+)\)").captures(text) {
         put("load_balancer", caps[1].trim_end_matches(')').to_string());
     }
     if let Some(caps) = regex!(r"(?i)\bdeployment ((?:ecs-svc/)?[\w-]+)\)").captures(text) {
