@@ -20,7 +20,19 @@ pub fn diagnose(input: &str, name: &str, ctx: &FixContext) -> Report {
         return report;
     }
     let json = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        serde_json::from_str::<Value>(trimmed).ok()
+        match serde_json::from_str::<Value>(trimmed) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                // Perhaps a pasted message that starts with a brace: it is still classified as text.
+                report.errors.push(InputError {
+                    input: name.into(),
+                    message: format!("not valid JSON ({e}); classified as plain text"),
+                    offset: None,
+                    line: Some(e.line() as u64),
+                });
+                None
+            }
+        }
     } else {
         None
     };

@@ -8,6 +8,7 @@ pub(super) static RULES: &[Rule] = &[Rule {
     family: "efs",
     title: "The EFS volume could not be mounted",
     cause: Cause::EfsMountFailed,
+    yields: &[],
     patterns: &[
         r"(?i)EFS utils",
         r"(?i)efs-utils",

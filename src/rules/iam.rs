@@ -10,6 +10,7 @@ pub(super) static ROLES: &[Rule] = &[
         family: "iam",
         title: "ECS could not assume the task or execution role",
         cause: Cause::TrustPolicyDenied,
+        yields: &[],
         patterns: &[r"(?i)ECS was unable to assume the role", r"(?i)unable to assume the role '"],
         extracts: &["role_arn"],
         explanation: "ECS assumes the task role and the execution role as the service principal \
@@ -26,6 +27,7 @@ pub(super) static ROLES: &[Rule] = &[
         family: "iam",
         title: "The ECS service-linked role does not exist",
         cause: Cause::ServiceLinkedRoleMissing,
+        yields: &[],
         patterns: &[
             r"(?i)assume the service linked role",
             r"(?i)service[- ]linked role[^\n]{0,60}(?:exist|missing|not found)",
@@ -43,6 +45,7 @@ pub(super) static ROLES: &[Rule] = &[
         family: "iam",
         title: "The role in the task definition does not exist or is not usable by ECS",
         cause: Cause::RoleNotFound,
+        yields: &[],
         patterns: &[
             r"(?i)Role is not valid",
             r"(?i)role[^\n]{0,80}(?:does not exist|cannot be found)",
@@ -63,6 +66,19 @@ pub(super) static DENIED: &[Rule] = &[Rule {
     family: "iam",
     title: "An AWS call was denied",
     cause: Cause::AccessDeniedUnattributed,
+    yields: &[
+        Cause::IdentityPolicyDenied,
+        Cause::ResourcePolicyDenied,
+        Cause::PermissionsBoundaryDenied,
+        Cause::SessionPolicyDenied,
+        Cause::ScpDenied,
+        Cause::RcpDenied,
+        Cause::VpcEndpointPolicyDenied,
+        Cause::ExplicitDenyUnattributed,
+        Cause::TrustPolicyDenied,
+        Cause::PassroleDenied,
+        Cause::KmsKeyUnusable,
+    ],
     patterns: &[
         r"(?i)is not authorized to perform",
         r"(?i)(?:don't|doesn't|does not|do not) have permission to (?:call|perform)",

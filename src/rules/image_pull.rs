@@ -9,6 +9,7 @@ pub(super) static SPECIFIC: &[Rule] = &[
         family: "image",
         title: "The image has no variant for the task's CPU architecture / OS",
         cause: Cause::ImagePlatformMismatch,
+        yields: &[],
         patterns: &[
             r"(?i)exec format error",
             r"(?i)no matching manifest for",
@@ -30,6 +31,7 @@ pub(super) static SPECIFIC: &[Rule] = &[
         family: "image",
         title: "The image, tag or digest does not exist",
         cause: Cause::ImageNotFound,
+        yields: &[Cause::ImagePullDenied],
         patterns: &[
             r"(?i)manifest unknown",
             r"(?i)manifest for \S+ not found",
@@ -58,6 +60,7 @@ pub(super) static SPECIFIC: &[Rule] = &[
         family: "image",
         title: "The registry refused the pull (403 / denied)",
         cause: Cause::ImagePullDenied,
+        yields: &[],
         patterns: &[
             r"(?i)403 Forbidden",
             r"(?i)\bdenied: ",
@@ -81,6 +84,7 @@ pub(super) static GENERIC: &[Rule] = &[Rule {
     family: "image",
     title: "The image could not be pulled (the text does not say why)",
     cause: Cause::ImagePullDenied,
+    yields: &[Cause::ImageNotFound, Cause::RegistryRateLimited],
     patterns: &[
         r"(?i)CannotPull\w*ContainerError",
         r"(?i)httpRead(?:er)?Seeker: failed open",

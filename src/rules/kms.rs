@@ -8,6 +8,7 @@ pub(super) static RULES: &[Rule] = &[Rule {
     family: "kms",
     title: "The execution role cannot use the KMS key that encrypts the secret",
     cause: Cause::KmsKeyUnusable,
+    yields: &[],
     patterns: &[
         r"(?i)Access to KMS is not allowed",
         r"(?i)ciphertext refers to a customer master key",

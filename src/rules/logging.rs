@@ -8,6 +8,7 @@ pub(super) static SPECIFIC: &[Rule] = &[Rule {
     family: "logging",
     title: "The CloudWatch Logs log group does not exist",
     cause: Cause::LogGroupNotFound,
+    yields: &[],
     patterns: &[r"(?i)(?:specified )?log group does not exist", r"(?i)ResourceNotFoundException[^\n]{0,120}log group"],
     extracts: &["log_group"],
     explanation: "The awslogs driver writes to the `awslogs-group` of the container definition. It does not create \
@@ -23,6 +24,7 @@ pub(super) static GENERIC: &[Rule] = &[Rule {
     family: "logging",
     title: "The log driver could not be initialised (the text does not say why)",
     cause: Cause::LogGroupNotFound,
+    yields: &[],
     patterns: &[
         r"(?i)failed to initiali[sz]e logging driver",
         r"(?i)failed to validate logger args",

@@ -33,8 +33,10 @@ pub struct Rule {
     /// The cause family (one source file each).
     pub family: &'static str,
     pub title: &'static str,
-    /// The cause the rule usually concludes (its function may refine it from the text).
+    /// The cause the rule usually concludes.
     pub cause: Cause,
+    /// The other causes its function may conclude from the text (an AccessDenied names its policy layer).
+    pub yields: &'static [Cause],
     /// Regular expressions; any match makes the rule a candidate.
     pub patterns: &'static [&'static str],
     /// The `details` keys the rule fills when the text has them.
@@ -202,6 +204,7 @@ static UNKNOWN: Rule = Rule {
     family: "unknown",
     title: "Unrecognised text",
     cause: Cause::Unknown,
+    yields: &[],
     patterns: &[],
     extracts: &["error"],
     explanation: "No rule recognises the text. The values it names (ARNs, image, endpoint) are still extracted.",

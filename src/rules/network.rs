@@ -8,6 +8,7 @@ pub(super) static RULES: &[Rule] = &[Rule {
     family: "network",
     title: "The task cannot reach the endpoint of the step that failed",
     cause: Cause::NetworkUnreachable,
+    yields: &[],
     patterns: &[
         r"(?i)context deadl",
         r"(?i)i/o timeout",

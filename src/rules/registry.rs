@@ -9,6 +9,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "registry",
         title: "The registry rate-limited the pull (Docker Hub `toomanyrequests`)",
         cause: Cause::RegistryRateLimited,
+        yields: &[],
         patterns: &[r"(?i)toomanyrequests", r"(?i)pull rate limit", r"(?i)Too Many Requests", r"(?i)\b429 Too Many"],
         extracts: &["image", "registry"],
         explanation: "Docker Hub limits anonymous pulls per source IP (shared NAT gateways exhaust it quickly) and \
@@ -23,6 +24,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "registry",
         title: "The registry rejected the pull credentials",
         cause: Cause::RegistryAuthFailed,
+        yields: &[],
         patterns: &[
             r"(?i)401 Unauthorized",
             r"(?i)no basic auth credentials",

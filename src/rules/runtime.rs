@@ -9,6 +9,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "A container was killed for exceeding its memory limit",
         cause: Cause::ContainerOutOfMemory,
+        yields: &[],
         patterns: &[
             r"(?i)OutOfMemoryError",
             r"(?i)OOMKilled",
@@ -28,6 +29,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "The load balancer marked the task unhealthy",
         cause: Cause::HealthCheckFailed,
+        yields: &[],
         patterns: &[
             r"(?i)failed ELB health checks",
             r"(?i)failed (?:the )?load balancer health check",
@@ -47,6 +49,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "The container's own health check failed",
         cause: Cause::HealthCheckFailed,
+        yields: &[],
         patterns: &[
             r"(?i)failed container health checks",
             r"(?i)container health ?check[^\n]{0,40}(?:failed|unhealthy)",
@@ -64,6 +67,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "Fargate Spot (or the Spot instance) was reclaimed",
         cause: Cause::SpotInterruption,
+        yields: &[],
         patterns: &[r"(?i)Spot Task was interrupted", r"(?i)spot interruption", r"(?i)SpotInterruption"],
         extracts: &[],
         explanation: "AWS reclaimed the Spot capacity with a two-minute warning (SIGTERM, then SIGKILL after \
@@ -77,6 +81,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "The service stopped the task on purpose (scale-in, deployment, user)",
         cause: Cause::ScalingOrDeployment,
+        yields: &[],
         patterns: &[
             r"(?i)Scaling activity initiated by",
             r"(?i)Task stopped by user",
@@ -95,6 +100,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "The container instance went away",
         cause: Cause::HostFailure,
+        yields: &[],
         patterns: &[
             r"(?i)Host EC2 \(?instance",
             r"(?i)Container instance deregistration",
@@ -115,6 +121,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "The container instance ran out of disk space",
         cause: Cause::HostFailure,
+        yields: &[],
         patterns: &[r"(?i)no space left on device", r"(?i)Thin Pool has \d+ free data blocks", r"(?i)devmapper"],
         extracts: &[],
         explanation: "Docker's storage (root volume or thin pool) is full: old images and json-file logs without \
@@ -129,6 +136,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "The container runtime or agent timed out",
         cause: Cause::HostFailure,
+        yields: &[],
         patterns: &[
             r"(?i)ContainerRuntimeTimeoutError",
             r"(?i)DockerTimeoutError",
@@ -153,6 +161,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "No container instance had the resources the task asks for",
         cause: Cause::HostFailure,
+        yields: &[],
         patterns: &[
             r"(?i)RESOURCE:(?:CPU|MEMORY|PORTS|ENI|GPU)",
             r"(?i)no container instance met all of its requirements",
@@ -170,6 +179,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "runtime",
         title: "An essential container exited",
         cause: Cause::EssentialContainerExited,
+        yields: &[],
         patterns: &[r"(?i)Essential container in task exited", r"(?i)essential container[^\n]{0,40}exited"],
         extracts: &["container", "exit_code"],
         explanation: "A container marked essential stopped, so ECS stopped the task. The container's own exit code \
@@ -186,6 +196,7 @@ pub(super) static GENERIC: &[Rule] = &[Rule {
     family: "runtime",
     title: "A container could not be started (the text does not say why)",
     cause: Cause::HostFailure,
+    yields: &[],
     patterns: &[r"(?i)CannotStartContainerError", r"(?i)TaskFailedToStart", r"(?i)\bInternalError\b"],
     extracts: &[],
     explanation: "The runtime failed to start the container. The reason after the prefix decides: a missing \

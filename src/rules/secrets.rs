@@ -9,6 +9,7 @@ pub(super) static SPECIFIC: &[Rule] = &[
         family: "secrets",
         title: "The Secrets Manager secret does not exist (in this account and Region)",
         cause: Cause::SecretNotFound,
+        yields: &[],
         patterns: &[
             r"(?i)Secrets Manager can.t find the specified secret",
             r"(?i)ResourceNotFoundException[^\n]{0,200}secret",
@@ -28,6 +29,7 @@ pub(super) static SPECIFIC: &[Rule] = &[
         family: "secrets",
         title: "The SSM parameter does not exist (in this account and Region)",
         cause: Cause::SsmParameterNotFound,
+        yields: &[],
         patterns: &[r"(?i)ParameterNotFound", r"(?i)invalid (?:ssm )?parameters?:", r"(?i)InvalidParameters\b"],
         extracts: &["parameter"],
         explanation: "SSM reports the names it could not find as invalid parameters. The parameter is misspelt, lives \
@@ -42,6 +44,7 @@ pub(super) static SPECIFIC: &[Rule] = &[
         family: "secrets",
         title: "The task definition's secret reference is malformed",
         cause: Cause::InvalidSecretReference,
+        yields: &[],
         patterns: &[
             r"(?i)Parameter name: can.t be prefixed with",
             r"(?i)did not contain json key",
@@ -65,6 +68,7 @@ pub(super) static GENERIC: &[Rule] = &[Rule {
     family: "secrets",
     title: "ECS could not retrieve a secret (the text does not say why)",
     cause: Cause::NetworkUnreachable,
+    yields: &[],
     patterns: &[
         r"(?i)unable to retrieve secrets? from (?:asm|ssm)",
         r"(?i)unable to pull secrets or registry auth",

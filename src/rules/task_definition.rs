@@ -9,6 +9,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "taskdef",
         title: "The task's CPU/memory combination is not a Fargate size",
         cause: Cause::InvalidTaskDefinition,
+        yields: &[],
         patterns: &[
             r"(?i)No Fargate configuration exists for given values",
             r"(?i)Invalid '?(?:cpu|memory)'? (?:setting|value)",
@@ -27,6 +28,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "taskdef",
         title: "The task definition needs an execution role",
         cause: Cause::InvalidTaskDefinition,
+        yields: &[],
         patterns: &[
             r"(?i)requires? (?:the )?(?:task definition to have )?(?:an )?execution ?role",
             r"(?i)execution role (?:arn )?(?:is )?(?:required|missing)",
@@ -43,6 +45,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "taskdef",
         title: "The network mode is not supported by the launch type",
         cause: Cause::InvalidTaskDefinition,
+        yields: &[],
         patterns: &[r"(?i)only supports? network mode", r"(?i)network mode[^\n]{0,40}(?:not supported|must be awsvpc)"],
         extracts: &[],
         explanation: "Fargate tasks must use the awsvpc network mode.",
@@ -55,6 +58,7 @@ pub(super) static RULES: &[Rule] = &[
         family: "taskdef",
         title: "The container's command or entry point does not exist in the image",
         cause: Cause::InvalidTaskDefinition,
+        yields: &[],
         patterns: &[
             r"(?i)executable file not found in \$PATH",
             r"(?i)exec: [^\n]{0,80}: (?:no such file or directory|permission denied)",
