@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod diagnose;
 pub mod fix;
+pub mod iamdata;
 pub mod model;
 pub mod render;
 pub mod rules;

@@ -14,6 +14,7 @@ use std::io::{IsTerminal, Write};
 #[command(
     name = "why-task-failed",
     version,
+    long_version = crate::iamdata::LONG_VERSION,
     about = "Says why an ECS task failed or why an AWS call was denied, and prints the exact fix",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true

@@ -2,6 +2,7 @@
 //! Nothing in here knows where data came from (SDK, file) or how it is shown.
 
 pub mod access_denied;
+pub mod event;
 pub mod finding;
 
 pub use access_denied::AccessDenied;

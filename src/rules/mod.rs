@@ -5,6 +5,7 @@
 //! one `RegexSet` pass finds the candidate rules, the first (most specific) candidate whose function accepts the text
 //! gives the primary finding, and the other candidates' causes become its alternatives.
 
+pub mod access_denied;
 mod denial;
 mod efs;
 mod iam;
