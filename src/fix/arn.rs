@@ -101,6 +101,12 @@ pub fn log_group_arn(group: &str, env: &Env) -> String {
     format!("arn:{}:logs:{}:{}:log-group:{group}:*", env.partition, env.region, env.account)
 }
 
+/// Every stream of a log group: `arn:…:log-group:NAME:log-stream:*` (what logs:CreateLogStream and
+/// logs:PutLogEvents are authorized against).
+pub fn log_streams_arn(group: &str, env: &Env) -> String {
+    format!("arn:{}:logs:{}:{}:log-group:{group}:log-stream:*", env.partition, env.region, env.account)
+}
+
 /// The ECR repository ARN for a registry host (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`) and repository name.
 pub fn ecr_repository_arn(registry: Option<&str>, repository: &str, env: &Env) -> String {
     let (account, region) = registry

@@ -2,6 +2,7 @@
 //! JSON, AWS CLI commands, Terraform and CloudFormation.
 
 pub mod arn;
+pub mod check;
 pub mod render;
 mod suggest;
 pub mod targets;

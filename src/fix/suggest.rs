@@ -140,19 +140,26 @@ fn resource_for(action: &str, facts: &Facts) -> Value {
             .map(|r| arn::concrete(r, env))
             .or_else(|| facts.detail("parameter").map(|p| arn::parameter_arn(p, env)))
             .unwrap_or_else(|| placeholder("parameter/", "PARAMETER_NAME")),
-        ("logs", _) => denied
-            .and_then(text::log_group_of_arn)
-            .or_else(|| facts.detail("log_group").map(str::to_string))
-            .map(|g| arn::log_group_arn(&g, env))
-            .unwrap_or_else(|| arn::log_group_arn("LOG_GROUP_NAME", env)),
+        ("logs", _) => {
+            let group = denied
+                .and_then(text::log_group_of_arn)
+                .or_else(|| facts.detail("log_group").map(str::to_string))
+                .unwrap_or_else(|| "LOG_GROUP_NAME".into());
+            if matches!(action, "logs:CreateLogStream" | "logs:PutLogEvents") {
+                arn::log_streams_arn(&group, env)
+            } else {
+                arn::log_group_arn(&group, env)
+            }
+        }
         ("kms", _) => denied
             .or(facts.detail("kms_key_arn"))
             .or(facts.ctx.kms_key_arn.as_deref())
             .map(|k| arn::concrete(k, env))
             .unwrap_or_else(|| placeholder("key/", "KEY_ID")),
+        // Actions without resource-level scoping only work with `*`.
+        _ if crate::iamdata::action(action).is_some_and(|a| !a.supports_resource_scoping()) => "*".to_string(),
         _ => match facts.f.resource.as_deref() {
             Some(r) if r.starts_with("arn:") => arn::concrete(r, env),
-            Some("*") => "*".to_string(),
             _ => "*".to_string(),
         },
     };
@@ -168,11 +175,12 @@ fn statements_for(action: &str, facts: &Facts) -> Vec<Value> {
         return vec![allow(&["ecr:GetAuthorizationToken"], json!("*")), allow(&ECR_PULL_ACTIONS, repo)];
     }
     if is_ecs_step && matches!(action, "logs:CreateLogStream" | "logs:PutLogEvents" | "logs:CreateLogGroup") {
-        let mut actions = vec!["logs:CreateLogStream", "logs:PutLogEvents"];
+        // The awslogs driver creates the stream and writes to it; with awslogs-create-group it also creates the group.
+        let streams = allow(&["logs:CreateLogStream", "logs:PutLogEvents"], resource_for("logs:PutLogEvents", facts));
         if action == "logs:CreateLogGroup" {
-            actions.insert(0, "logs:CreateLogGroup");
+            return vec![allow(&["logs:CreateLogGroup"], resource_for(action, facts)), streams];
         }
-        return vec![allow(&actions, resource_for(action, facts))];
+        return vec![streams];
     }
     vec![allow(&[action], resource_for(action, facts))]
 }
@@ -238,7 +246,12 @@ pub fn suggest(f: &Finding, ctx: &FixContext) -> Vec<Fix> {
         Cause::ScalingOrDeployment | Cause::Unknown => Vec::new(),
     };
     for fix in &mut fixes {
-        if fix.verification_note.is_none() && fix.document.is_some() {
+        let problems = super::check::problems(fix);
+        if !problems.is_empty() {
+            // Only an action the message itself names wrongly (a placeholder, a truncation) gets here.
+            fix.verified = Some(false);
+            fix.verification_note = Some(format!("check before applying: {}", problems.join("; ")));
+        } else if fix.verification_note.is_none() && fix.document.is_some() {
             facts.note_placeholders(fix);
         }
     }
@@ -826,10 +839,10 @@ fn log_group(facts: &Facts) -> Vec<Fix> {
         &facts.execution_role(),
         "why-task-failed-logs-CreateLogGroup",
         format!("or let the awslogs driver create `{group}` (awslogs-create-group=true) as the execution role"),
-        vec![allow(
-            &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            json!(arn::log_group_arn(group, env)),
-        )],
+        vec![
+            allow(&["logs:CreateLogGroup"], json!(arn::log_group_arn(group, env))),
+            allow(&["logs:CreateLogStream", "logs:PutLogEvents"], json!(arn::log_streams_arn(group, env))),
+        ],
     );
     auto.steps.push("set logConfiguration.options.awslogs-create-group to \"true\" in the container definition".into());
     vec![create, auto]
@@ -1089,6 +1102,66 @@ mod tests {
             pass.document.as_ref().expect("doc")["Statement"][0]["Condition"]["StringEquals"]["iam:PassedToService"],
             "ecs-tasks.amazonaws.com"
         );
+    }
+
+    /// Every statement of every fix for every real text (shared samples and the rules' collection), with a
+    /// complete context, validates against the IAM data.
+    #[test]
+    fn every_fix_statement_validates_against_the_iam_data() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/reasons");
+        let mut checked = 0;
+        let mut failures = Vec::new();
+        for file in ["shared-real-error-messages.jsonl", "collection.jsonl"] {
+            let body = std::fs::read_to_string(dir.join(file)).expect("samples");
+            for line in body.lines().filter(|l| !l.trim().is_empty()) {
+                let sample: Value = serde_json::from_str(line).expect("sample json");
+                let text = sample["text"].as_str().expect("text");
+                for f in classify_text_with(text, EvidenceSource::StoppedReason, &ctx()) {
+                    for fix in &f.fixes {
+                        checked += fix.document.is_some() as usize;
+                        let problems = crate::fix::check::problems(fix);
+                        // The message itself names a placeholder action (`<AWS_SERVICES:ACTION>`): nothing to validate.
+                        let placeholder_action = f.action.as_deref().is_some_and(|a| a.contains('<'));
+                        if !problems.is_empty() && !placeholder_action {
+                            failures.push(format!("{}: {}: {problems:?}", f.cause, fix.title));
+                        }
+                    }
+                }
+            }
+        }
+        // Shapes the samples do not cover: permission fixes of every other family.
+        for text in [
+            "CannotPullContainerError: Error response from daemon: Get https://registry.example.com/v2/app/manifests/1: 401 Unauthorized",
+            "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: b'mount.nfs4: access denied by server while mounting 127.0.0.1:/' : unsuccessful EFS utils command execution; code: 32",
+            "ResourceInitializationError: failed to validate logger args: The specified log group does not exist. : exit status 1",
+            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf from secrets manager: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/exec/0123456789abcdef0123456789abcdef is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action",
+            "User: arn:aws:sts::111122223333:assumed-role/exec/0123456789abcdef0123456789abcdef is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab because no identity-based policy allows the kms:Decrypt action",
+            "User: arn:aws:sts::111122223333:assumed-role/ci/job is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:eu-west-1:111122223333:task-definition/app:3 because no permissions boundary allows the ecs:RunTask action",
+        ] {
+            for f in classify_text_with(text, EvidenceSource::StoppedReason, &ctx()) {
+                for fix in &f.fixes {
+                    checked += fix.document.is_some() as usize;
+                    let problems = crate::fix::check::problems(fix);
+                    if !problems.is_empty() {
+                        failures.push(format!("{}: {}: {problems:?}", f.cause, fix.title));
+                    }
+                }
+            }
+        }
+        assert!(checked >= 35, "only {checked} policy documents checked");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn check_flags_wrong_shapes() {
+        let mut fix = Fix::new(FixTarget::IdentityPolicy, "t");
+        fix.document = Some(policy(vec![
+            allow(&["ecr:BatchGetImage"], json!("*")),
+            allow(&["secretsmanager:GetSecretValue"], json!("arn:aws:ssm:eu-west-1:111122223333:parameter/x")),
+            allow(&["ecr:GetAuthorizationTokens"], json!("*")),
+        ]));
+        let problems = crate::fix::check::problems(&fix);
+        assert_eq!(problems.len(), 3, "{problems:?}");
     }
 
     #[test]

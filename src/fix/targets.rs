@@ -16,6 +16,8 @@ pub struct Identity {
 
 impl Identity {
     pub fn role(arn: Option<String>, placeholder: &str) -> Identity {
+        // A truncated or placeholder ARN (`arn:aws:iam::xxxxx`) names no role.
+        let arn = arn.filter(|a| a.contains(":role/"));
         let name = arn.as_deref().and_then(super::role_name_of_arn).unwrap_or(placeholder).to_string();
         Identity { arn, name, is_user: false }
     }
