@@ -1,3 +1,4 @@
 //! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.
 
+pub mod reason;
 pub mod trail;
