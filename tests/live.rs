@@ -333,6 +333,20 @@ fn service_groups_stopped_tasks_and_events() {
     let service_events =
         trust[0]["evidence"].as_array().expect("evidence").iter().filter(|e| e["source"] == "service-event").count();
     assert_eq!(service_events, 2, "the two `unable to assume the role` events back the trust finding");
+    // Every problem event of the service lands in exactly one finding (grouped by the cause it reads as).
+    let all_event_evidence: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().into_iter().flatten())
+        .filter(|e| e["source"] == "service-event")
+        .collect();
+    assert_eq!(all_event_evidence.len(), 4, "{}", report["findings"]);
+    let placement = all_event_evidence
+        .iter()
+        .filter(|e| e["text"].as_str().is_some_and(|t| t.contains("unable to place a task")))
+        .count();
+    assert_eq!(placement, 1);
     assert!(table.contains("trust-policy-denied") && table.contains("image-pull-denied"), "{table}");
     assert_eq!(report["stats"]["api_calls_by_operation"]["ecs:ListTasks"], 1);
 }

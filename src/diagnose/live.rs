@@ -14,6 +14,7 @@
 //!
 //! An expired task found only through CloudTrail needs one more wave (its task definition after RunTask).
 
+use crate::fix::FixContext;
 use crate::model::event::TrailEvent;
 use crate::model::task::{
     AttachedPolicy, EcrImageName, ImageFacts, KmsKey, Lookup, Role, SecretFacts, SecretTarget, ServiceEvent, Task,
@@ -707,7 +708,8 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
         let service_events = svc.map(|s| s.events).unwrap_or_default();
         let label = format!("service `{service}` in cluster `{cluster}`");
         let mut report = self.report(&e, &label, started, others);
-        group_service_events(&mut report, &service_events);
+        group_service_events(&mut report, &service_events, &fix_context(&e));
+        report.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.cmp(&a.confidence)));
         report
     }
 
@@ -750,35 +752,43 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             f.evidence.push(Evidence::text(EvidenceSource::UserInput, "ecs:DescribeTasks: failure reason MISSING"));
             findings.push(f);
         }
-        if let Some(task) = &e.task
-            && let Some(reason) = &task.stopped_reason
-            && !findings.iter().any(|f| f.evidence.iter().any(|ev| ev.source == EvidenceSource::StoppedReason))
-            && !is_benign_stop(task)
-        {
-            // Nothing fetched explains the stop: report the reason as it stands rather than stay silent.
-            let mut f = Finding::new(
-                Cause::Unknown,
-                "the task stopped for a reason the fetched facts (roles, policies, log groups, images, secrets, keys) \
-                 do not explain",
-            );
-            f.severity = Severity::Warning;
-            f.confidence = Confidence::Low;
-            f.resource = Some(task.arn.clone());
-            let mut ev = Evidence::text(EvidenceSource::StoppedReason, reason.clone());
-            ev.time = task.stopped_at.clone();
-            f.evidence.push(ev);
-            for c in task.containers.iter().filter(|c| c.reason.is_some() || c.exit_code.is_some_and(|x| x != 0)) {
-                f.evidence.push(Evidence::text(
-                    EvidenceSource::ContainerReason,
-                    format!(
-                        "{}: exit code {}, {}",
-                        c.name,
-                        c.exit_code.map_or("none".to_string(), |x| x.to_string()),
-                        c.reason.as_deref().unwrap_or("no reason")
-                    ),
-                ));
+        // What the task's own record says, read by the cause catalogue, where the facts did not already say it.
+        let ctx = fix_context(e);
+        if let Some(task) = e.task.as_ref().filter(|t| !is_benign_stop(t)) {
+            let mut texts: Vec<(EvidenceSource, String)> = Vec::new();
+            if let Some(reason) = &task.stopped_reason {
+                texts.push((EvidenceSource::StoppedReason, reason.clone()));
             }
-            findings.push(f);
+            for c in &task.containers {
+                if let Some(reason) = &c.reason {
+                    texts.push((EvidenceSource::ContainerReason, reason.clone()));
+                } else if let Some(code) = c.exit_code.filter(|x| *x != 0) {
+                    texts.push((
+                        EvidenceSource::ContainerReason,
+                        format!("container {} exited with code {code}", c.name),
+                    ));
+                }
+            }
+            for (source, text) in texts {
+                // A text a fact finding already carries is explained by the facts (which say more).
+                let explained =
+                    findings.iter().any(|f| f.evidence.iter().any(|ev| ev.text.as_deref() == Some(text.as_str())));
+                if explained {
+                    continue;
+                }
+                for mut f in crate::rules::classify_text_with(&text, source, &ctx) {
+                    if findings.iter().any(|known| known.cause == f.cause) {
+                        continue;
+                    }
+                    if f.cause == Cause::Unknown {
+                        f.severity = Severity::Warning;
+                    }
+                    for ev in f.evidence.iter_mut().filter(|ev| ev.source == EvidenceSource::StoppedReason) {
+                        ev.time = task.stopped_at.clone();
+                    }
+                    findings.push(f);
+                }
+            }
         }
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.cmp(&a.confidence)));
         let mut report = Report { findings, errors: self.errors.borrow().clone(), ..Default::default() };
@@ -824,51 +834,77 @@ fn normalize(text: &str) -> String {
         .join(" ")
 }
 
-/// Adds a service's events to the findings they corroborate (same role ARN / cause words), and groups the rest
-/// by message shape.
-fn group_service_events(report: &mut Report, events: &[ServiceEvent]) {
+/// Adds a service's events to the fact findings they corroborate (ECS could not assume a role whose trust policy
+/// the facts show is wrong), and groups the rest by the cause the catalogue reads in them.
+fn group_service_events(report: &mut Report, events: &[ServiceEvent], ctx: &FixContext) {
     let problem = |m: &str| {
         let lower = m.to_lowercase();
         ["unable to", "failed", "error", "circuit breaker", "rolling back", "rolled back"]
             .iter()
             .any(|w| lower.contains(w))
     };
-    let mut groups: BTreeMap<String, Vec<&ServiceEvent>> = BTreeMap::new();
-    'events: for ev in events.iter().filter(|ev| problem(&ev.message)) {
-        for f in report.findings.iter_mut() {
-            let about_role = f.cause == Cause::TrustPolicyDenied
+    let note = |f: &mut Finding, ev: &ServiceEvent| {
+        let mut evidence = Evidence::text(EvidenceSource::ServiceEvent, ev.message.clone());
+        evidence.time = ev.created_at.clone();
+        evidence.event_id = ev.id.clone();
+        if f.first_seen.is_none() || evidence.time < f.first_seen {
+            f.first_seen = evidence.time.clone();
+        }
+        if evidence.time > f.last_seen {
+            f.last_seen = evidence.time.clone();
+        }
+        f.evidence.push(evidence);
+    };
+    let facts = report.findings.len();
+    for ev in events.iter().filter(|ev| problem(&ev.message)) {
+        if let Some(f) = report.findings[..facts].iter_mut().find(|f| {
+            f.cause == Cause::TrustPolicyDenied
                 && f.resource.as_deref().is_some_and(|r| ev.message.contains(r))
-                && ev.message.contains("unable to assume the role");
-            if about_role {
-                let mut evidence = Evidence::text(EvidenceSource::ServiceEvent, ev.message.clone());
-                evidence.time = ev.created_at.clone();
-                evidence.event_id = ev.id.clone();
-                if f.first_seen.is_none() || evidence.time < f.first_seen {
-                    f.first_seen = evidence.time.clone();
+                && ev.message.contains("unable to assume the role")
+        }) {
+            note(f, ev);
+            f.count += 1;
+            continue;
+        }
+        for read in crate::rules::classify_text_with(&ev.message, EvidenceSource::ServiceEvent, ctx) {
+            let same = report.findings[facts..]
+                .iter_mut()
+                .find(|f| f.cause == read.cause && f.resource == read.resource && f.summary == read.summary);
+            match same {
+                Some(f) => {
+                    f.count += 1;
+                    note(f, ev);
                 }
-                if evidence.time > f.last_seen {
-                    f.last_seen = evidence.time.clone();
+                None => {
+                    let mut f = read;
+                    f.evidence.clear();
+                    f.count = 1;
+                    if f.cause == Cause::Unknown {
+                        f.severity = Severity::Warning;
+                    }
+                    note(&mut f, ev);
+                    report.findings.push(f);
                 }
-                f.evidence.push(evidence);
-                f.count += 1;
-                continue 'events;
             }
         }
-        groups.entry(normalize(&ev.message)).or_default().push(ev);
     }
-    for (shape, evs) in groups {
-        let mut f = Finding::new(Cause::Unknown, format!("service event ({}×): {shape}", evs.len()));
-        f.severity = Severity::Warning;
-        f.confidence = Confidence::Low;
-        f.count = evs.len() as u64;
-        f.first_seen = evs.iter().filter_map(|e| e.created_at.clone()).min();
-        f.last_seen = evs.iter().filter_map(|e| e.created_at.clone()).max();
-        for ev in evs {
-            let mut evidence = Evidence::text(EvidenceSource::ServiceEvent, ev.message.clone());
-            evidence.time = ev.created_at.clone();
-            evidence.event_id = ev.id.clone();
-            f.evidence.push(evidence);
-        }
-        report.findings.push(f);
+}
+
+/// What the diagnosis knows, for the catalogue's fixes.
+fn fix_context(e: &TaskEvidence) -> FixContext {
+    let td = e.task_definition.as_ref();
+    FixContext {
+        partition: Some(e.partition.clone()),
+        account_id: (!e.account.is_empty()).then(|| e.account.clone()),
+        region: Some(e.region.clone()),
+        execution_role_arn: td.and_then(|t| t.execution_role_arn.clone()),
+        task_role_arn: td.and_then(|t| t.task_role_arn.clone()),
+        task_definition_arn: td.map(|t| t.arn.clone()),
+        task_definition_family: td.and_then(|t| t.family.clone()),
+        cluster_arn: e.task.as_ref().and_then(|t| t.cluster_arn.clone()),
+        kms_key_arn: e.secrets.iter().find_map(|s| s.key.found().map(|k| k.arn.clone())),
+        ecr_repository_arn: e.images.first().map(|i| i.name.repository_arn(&e.partition)),
+        ecr_account_id: e.images.first().map(|i| i.name.registry_id.clone()),
+        ..Default::default()
     }
 }

@@ -6,8 +6,6 @@
 //! gives the primary finding, and the other candidates' causes become its alternatives.
 
 pub mod access_denied;
-pub mod policy_match;
-pub mod task_facts;
 mod denial;
 mod efs;
 mod iam;
@@ -15,10 +13,12 @@ mod image_pull;
 mod kms;
 mod logging;
 mod network;
+pub mod policy_match;
 mod registry;
 mod runtime;
 mod secrets;
 mod task_definition;
+pub mod task_facts;
 pub mod text;
 
 use crate::fix::{self, FixContext};
