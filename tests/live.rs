@@ -154,7 +154,8 @@ fn execution_role_without_ecr_permissions() {
     assert_eq!(f["role_session"], text(&facts, "task_id"));
     assert!(f["evidence"].as_array().expect("evidence").iter().any(|e| e["source"] == "cloudtrail"));
     assert!(f["evidence"].as_array().expect("evidence").iter().any(|e| e["source"] == "stopped-reason"));
-    assert_eq!(f["explanation"][0]["decision"], "implicit-deny");
+    assert_eq!(f["explanation"][0]["evaluation"]["decision"], "ImplicitlyDenied");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]);
     let doc = &f["fixes"][0]["document"];
     assert_eq!(doc["Statement"][0]["Action"], "ecr:GetAuthorizationToken");
     assert_eq!(doc["Statement"][0]["Resource"], "*");
@@ -224,7 +225,9 @@ fn kms_key_policy_without_the_execution_role() {
     let key = text(&facts, "key_arn");
     assert_eq!(f["resource"], key);
     assert_eq!(f["policy_type"], "key");
-    assert_eq!(f["explanation"]["decision"], "implicit-deny");
+    let evaluation = &f["explanation"][0]["evaluation"];
+    assert_eq!(evaluation["decision"], "ImplicitlyDenied", "{evaluation}");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]);
     let fix = &f["fixes"][0];
     assert_eq!(fix["target"], "key-policy");
     assert_eq!(fix["target_arn"], key);
@@ -256,6 +259,8 @@ fn trust_policy_without_ecs_tasks() {
     assert_eq!(added["Principal"]["Service"], "ecs-tasks.amazonaws.com");
     assert_eq!(added["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
     assert!(f["fixes"][0]["commands"][0].as_str().expect("command").starts_with("aws iam update-assume-role-policy"));
+    assert_eq!(f["explanation"]["decision"], "ImplicitlyDenied");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]);
     assert!(table.contains("trust-policy-denied") && table.contains("does not trust"), "{table}");
 }
 
