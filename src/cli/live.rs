@@ -155,6 +155,7 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
         Err(e) => return super::fatal(&format!("cannot start the async runtime: {e}")),
     };
     let spinner = Spinner::new();
+    let started = std::time::Instant::now();
     spinner.step("loading AWS configuration");
     let report = runtime.block_on(async {
         let config = load_config(&options).await;
@@ -188,10 +189,12 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
         })
     });
     spinner.0.finish_and_clear();
-    let report = match report {
+    let mut report = match report {
         Ok(r) => r,
         Err(message) => return super::fatal(&message),
     };
+    // The plan's own time is `wall_time_ms`; this adds loading the configuration and credentials.
+    report.stats.insert("total_wall_time_ms".into(), json!(started.elapsed().as_millis() as u64));
     for e in &report.errors {
         eprintln!("warning: {}", e.message);
     }

@@ -4,7 +4,8 @@
 //! Waves for a task ARN (each wave's calls run together; a wave waits for the one before):
 //! 1. `ecs:DescribeTasks`
 //! 2. `ecs:DescribeTaskDefinition` ‖ `cloudtrail:LookupEvents` (user name = task id, around the task's life)
-//!    ‖ for an expired task: `LookupEvents` (RunTask, StartTask naming the task)
+//!    ‖ for an expired task: `LookupEvents` (RunTask naming the task; StartTask in a wave of its own when no
+//!    RunTask does)
 //! 3. per role `iam:GetRole` ‖ `iam:ListRolePolicies` ‖ `iam:ListAttachedRolePolicies`; per log group
 //!    `logs:DescribeLogGroups`; per ECR image `ecr:DescribeImages` ‖ `ecr:GetRepositoryPolicy`; per secret
 //!    `secretsmanager:DescribeSecret` / `ssm:DescribeParameters`
@@ -575,21 +576,26 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             if !look_for_start {
                 return Vec::new();
             }
-            let (run, start_task) = tokio::join!(
-                self.trail_lookup(
-                    TrailFilter::EventMentioning { event_name: "RunTask".into(), text: full_arn.clone() },
-                    start,
-                    end
-                ),
+            self.trail_lookup(
+                TrailFilter::EventMentioning { event_name: "RunTask".into(), text: full_arn.clone() },
+                start,
+                end,
+            )
+            .await
+        };
+        let (td, session_events, mut start_events) = tokio::join!(td_call, session_call, start_calls);
+        // StartTask (tasks placed on chosen container instances) is rarer: only when no RunTask names the task.
+        if look_for_start && !start_events.iter().any(|r| task_from_run_record(r, &full_arn).is_some()) {
+            self.wave(1, "CloudTrail StartTask");
+            start_events.extend(
                 self.trail_lookup(
                     TrailFilter::EventMentioning { event_name: "StartTask".into(), text: full_arn.clone() },
                     start,
-                    end
+                    end,
                 )
+                .await,
             );
-            run.into_iter().chain(start_task).collect::<Vec<_>>()
-        };
-        let (td, session_events, start_events) = tokio::join!(td_call, session_call, start_calls);
+        }
         match td {
             Some(Ok(td)) => e.task_definition = Some(td),
             Some(Err(err)) => self.fail(&err),
