@@ -22,7 +22,8 @@ fn state_dir() -> PathBuf {
     let cache = std::env::var_os("WHY_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/why-task-failed"));
-    cache.join("moto")
+    // One emulator per checkout (scripts/moto-up): the checkout's path with `/` as `_`.
+    cache.join("moto").join(env!("CARGO_MANIFEST_DIR").replace('/', "_"))
 }
 
 /// One HTTP/1.1 request to the emulator; (status, body).
@@ -414,6 +415,25 @@ fn unreachable_endpoint_is_fatal_not_a_diagnosis() {
         why(&url, &["arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef", "--format", "json"]);
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("ecs:DescribeTasks"), "{}", run.stderr);
+}
+
+#[test]
+fn missing_credentials_are_fatal_with_one_clear_line() {
+    // Needs no emulator: the credential chain fails before any request is sent.
+    let home = tempfile::tempdir().expect("temp home");
+    let out = Command::new(env!("CARGO_BIN_EXE_why-task-failed"))
+        .args(["arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef", "--format", "json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run why-task-failed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no usable AWS credentials"), "{stderr}");
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

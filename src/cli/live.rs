@@ -195,21 +195,12 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
     };
     // The plan's own time is `wall_time_ms`; this adds loading the configuration and credentials.
     report.stats.insert("total_wall_time_ms".into(), json!(started.elapsed().as_millis() as u64));
+    // Nothing could be fetched (no credentials, endpoint down): that is not a diagnosis.
+    if let Some(why) = report.stats.get("aborted").and_then(|v| v.as_str()) {
+        return super::fatal(&format!("no AWS call succeeded: {why}; check credentials, region and endpoint"));
+    }
     for e in &report.errors {
         eprintln!("warning: {}", e.message);
-    }
-    // Nothing at all could be fetched (no credentials, endpoint down): that is not a diagnosis.
-    if report.findings.is_empty()
-        && !report.errors.is_empty()
-        && report.stats.get("task_source").is_some_and(|s| s.is_null())
-        && report.errors.iter().all(|e| {
-            e.message.contains("dispatch failure")
-                || e.message.contains("credentials")
-                || e.message.contains("io error")
-                || e.message.contains("timeout")
-        })
-    {
-        return super::fatal("no AWS call succeeded; check credentials, region and endpoint (see the warnings above)");
     }
     super::emit(&report, global)
 }

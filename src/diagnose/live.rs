@@ -81,6 +81,8 @@ pub struct Gather<'a, A, T> {
     trail_pages: Cell<usize>,
     trail_truncated: Cell<bool>,
     max_trail_pages: usize,
+    /// The first failure that will fail every call alike (no credentials, endpoint unreachable).
+    hard_failure: RefCell<Option<SourceError>>,
 }
 
 fn parse_time(text: &str) -> Option<OffsetDateTime> {
@@ -126,6 +128,7 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             trail_pages: Cell::new(0),
             trail_truncated: Cell::new(false),
             max_trail_pages,
+            hard_failure: RefCell::new(None),
         }
     }
 
@@ -136,7 +139,24 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
     }
 
     fn fail(&self, e: &SourceError) {
+        if matches!(e.kind, SourceErrorKind::Unreachable | SourceErrorKind::Credentials) {
+            let mut hard = self.hard_failure.borrow_mut();
+            if hard.is_none() {
+                *hard = Some(e.clone());
+            }
+        }
         record(&self.errors, e);
+    }
+
+    /// A report that says nothing could be fetched: `stats.aborted` carries why.
+    fn aborted(&self, started: Instant) -> Option<Report> {
+        let hard = self.hard_failure.borrow();
+        let e = hard.as_ref()?;
+        let mut report = Report { errors: self.errors.borrow().clone(), ..Default::default() };
+        report.stats.insert("aborted".into(), json!(format!("`{}`: {}", e.api, e.message)));
+        report.stats.insert("api_calls".into(), json!(self.calls.total()));
+        report.stats.insert("wall_time_ms".into(), json!(started.elapsed().as_millis() as u64));
+        Some(report)
     }
 
     /// CloudTrail records (JSON) as the project's events; a record that does not fit is reported, not fatal.
@@ -542,6 +562,12 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             Err(err) => self.fail(&err),
         }
         if e.task.is_none()
+            && req.saved_tasks.is_empty()
+            && let Some(report) = self.aborted(started)
+        {
+            return report;
+        }
+        if e.task.is_none()
             && let Some(saved) =
                 req.saved_tasks.iter().find(|t| t.arn == task_arg || t.arn.ends_with(&format!("/{task_id}")))
         {
@@ -658,6 +684,11 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             self.fail(&err);
             Vec::new()
         });
+        if svc.is_none()
+            && let Some(report) = self.aborted(started)
+        {
+            return report;
+        }
         let first = stopped_arns.first().and_then(|a| TaskRef::parse(a));
         let mut e = TaskEvidence {
             partition: first.as_ref().map_or_else(|| "aws".to_string(), |r| r.partition.clone()),
