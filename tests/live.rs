@@ -308,6 +308,23 @@ fn expired_task_with_saved_event() {
 }
 
 #[test]
+fn expired_task_with_saved_describe_tasks_output() {
+    let Some((url, _lock)) = emulator() else { return };
+    let facts = scenario(&url, "expired");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = dir.path().join("describe-tasks.json");
+    let describe_tasks = serde_json::json!({"tasks": [facts["task_event"]["detail"]], "failures": []});
+    std::fs::write(&saved, describe_tasks.to_string()).expect("write describe-tasks output");
+    let arn = text(&facts, "task_arn");
+    let saved_arg = saved.to_string_lossy().into_owned();
+    let (report, run, _) = diagnose(&url, "expired --task-json", &[&arn, "--task-json", &saved_arg]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(report["stats"]["task_expired"], true);
+    assert!(report["stats"]["task_source"].as_str().is_some_and(|s| s.starts_with("--task-json")));
+    assert_eq!(error_causes(&report), ["image-pull-denied"]);
+}
+
+#[test]
 fn healthy_task_raises_no_alarm() {
     let Some((url, _lock)) = emulator() else { return };
     let facts = scenario(&url, "healthy");

@@ -945,3 +945,60 @@ fn fix_context(e: &TaskEvidence) -> FixContext {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::task::Container;
+
+    fn at(text: &str) -> OffsetDateTime {
+        parse_time(text).expect("time")
+    }
+
+    #[test]
+    fn trail_window_covers_the_task_life_with_margins() {
+        let now = at("2026-01-01T12:00:00Z");
+        let task = Task {
+            created_at: Some("2026-01-01T10:00:00Z".into()),
+            stopped_at: Some("2026-01-01T10:05:00Z".into()),
+            ..Default::default()
+        };
+        let (start, end) = task_window(&task, now, Duration::hours(24));
+        assert_eq!(start, at("2026-01-01T09:50:00Z"));
+        assert_eq!(end, at("2026-01-01T10:15:00Z"));
+        let running = Task { created_at: Some("2026-01-01T11:58:00Z".into()), ..Default::default() };
+        assert_eq!(task_window(&running, now, Duration::hours(24)).1, now, "a running task: up to now");
+        let unknown = Task::default();
+        assert_eq!(task_window(&unknown, now, Duration::hours(6)).0, now - Duration::hours(6));
+    }
+
+    #[test]
+    fn run_task_record_gives_the_task() {
+        let record = json!({
+            "eventTime": "2026-01-01T10:00:00Z",
+            "responseElements": {"tasks": [
+                {"taskArn": "arn:aws:ecs:us-east-1:1:task/c/other"},
+                {"taskArn": "arn:aws:ecs:us-east-1:1:task/c/mine", "taskDefinitionArn": "arn:td:1"}
+            ]}
+        });
+        let task = task_from_run_record(&record, "arn:aws:ecs:us-east-1:1:task/c/mine").expect("task");
+        assert_eq!(task.task_definition_arn.as_deref(), Some("arn:td:1"));
+        assert_eq!(task.created_at.as_deref(), Some("2026-01-01T10:00:00Z"));
+        assert!(task_from_run_record(&record, "arn:aws:ecs:us-east-1:1:task/c/none").is_none());
+        assert!(task_from_run_record(&json!({"responseElements": null}), "x").is_none());
+    }
+
+    #[test]
+    fn benign_stops() {
+        let exited = |code| Task {
+            stop_code: Some("EssentialContainerExited".into()),
+            containers: vec![Container { name: "app".into(), exit_code: Some(code), ..Default::default() }],
+            ..Default::default()
+        };
+        assert!(is_benign_stop(&exited(0)));
+        assert!(!is_benign_stop(&exited(137)));
+        assert!(is_benign_stop(&Task { stop_code: Some("ServiceSchedulerInitiated".into()), ..Default::default() }));
+        assert!(!is_benign_stop(&Task { stop_code: Some("TaskFailedToStart".into()), ..Default::default() }));
+        assert!(is_benign_stop(&Task { last_status: Some("RUNNING".into()), ..Default::default() }));
+    }
+}
