@@ -162,6 +162,8 @@ fn execution_role_without_ecr_permissions() {
     assert_eq!(doc["Statement"][0]["Resource"], "*");
     assert_eq!(doc["Statement"][1]["Resource"], text(&facts, "repository_arn"));
     assert!(f["fixes"][0]["commands"][0].as_str().expect("command").contains("--role-name why-ecr-denied-exec"));
+    assert!(f["fixes"][0]["terraform"].as_str().is_some_and(|t| t.contains("aws_iam_role_policy")));
+    assert!(f["fixes"][0]["cloudformation"].as_str().is_some_and(|t| t.contains("AWS::IAM::RolePolicy")));
     assert!(table.contains("image-pull-denied"), "{table}");
     assert!(table.contains(&text(&facts, "repository_arn")), "{table}");
     assert!(report["stats"]["waves"].as_u64().is_some_and(|w| (4..=5).contains(&w)), "{}", report["stats"]);

@@ -5,7 +5,9 @@
 //! (`explanation`) and a fix scoped to the real ARNs. Pure functions over `TaskEvidence`.
 
 use super::access_denied::is_denied_error_code;
+use crate::fix::render::{shell_json, to_hcl, to_yaml};
 use crate::fix::role_name_of_arn;
+use crate::fix::targets::{self, Identity};
 use crate::iamdata::event_names::iam_actions_for_event;
 use crate::model::event::TrailEvent;
 use crate::model::task::{EcrImageName, ImageReference, Lookup, Role, SecretFacts, SecretTarget, TaskEvidence};
@@ -82,11 +84,6 @@ fn unexplained_denials(e: &TaskEvidence, explained: &[Finding]) -> Vec<Finding> 
         out.push(f);
     }
     out
-}
-
-/// A JSON document single-quoted for a POSIX shell.
-fn shell_json(doc: &Value) -> String {
-    format!("'{}'", doc.to_string().replace('\'', "'\\''"))
 }
 
 fn role_kind_of(e: &TaskEvidence, role_arn: &str) -> RoleKind {
@@ -240,16 +237,13 @@ fn trust_policies(e: &TaskEvidence) -> Vec<Finding> {
         f.evidence
             .push(Evidence::text(EvidenceSource::Iam, format!("iam:GetRole `{}` trust policy: {trust}", role.name)));
         let document = with_statement(Some(trust), ecs_trust_statement(e));
-        let mut fix = Fix::new(FixTarget::TrustPolicy, format!("let `{ECS_TASKS}` assume role `{}`", role.name));
-        fix.target_arn = Some(arn.clone());
-        fix.commands.push(format!(
-            "aws iam update-assume-role-policy --role-name {} --policy-document {}",
-            role.name,
-            shell_json(&document)
-        ));
         let after: Vec<Evaluation> = trust_evaluation(e, arn, &document).into_iter().collect();
+        let mut fix = targets::trust_policy(
+            &Identity::role(Some(arn.clone()), "ROLE_NAME"),
+            format!("let `{ECS_TASKS}` assume the role"),
+            document,
+        );
         set_verified(&mut fix, &after);
-        fix.document = Some(document);
         f.fixes.push(fix);
         out.push(f);
     }
@@ -838,17 +832,14 @@ fn identity_fix(
         );
         fix
     } else {
-        let mut fix = Fix::new(
-            FixTarget::IdentityPolicy,
-            format!("allow {} to the execution role `{}`", actions.join(", "), role.name),
-        );
-        fix.target_arn = Some(role_arn.to_string());
         let policy_name = if cause == Cause::ImagePullDenied { "ecs-image-pull" } else { "ecs-task-execution" };
-        fix.commands.push(format!(
-            "aws iam put-role-policy --role-name {} --policy-name {policy_name} --policy-document {}",
-            role.name,
-            shell_json(&document)
-        ));
+        let statements = document["Statement"].as_array().cloned().unwrap_or_default();
+        let mut fix = targets::identity_policy(
+            &Identity::role(Some(role_arn.to_string()), "EXECUTION_ROLE_NAME"),
+            policy_name,
+            format!("allow {} to the execution role", actions.join(", ")),
+            statements,
+        );
         if explicit {
             fix.steps
                 .push("remove or narrow the statement that explicitly denies these actions (see explanation)".into());
@@ -892,6 +883,11 @@ fn key_policy_fix(role: &Role, items: &[(Need, Evaluation)], key_arn: &str, base
     }
     let after: Vec<Evaluation> = items.iter().map(|(n, _)| n.evaluate(base, session, None, Some(&document))).collect();
     set_verified(&mut fix, &after);
+    fix.terraform = Some(format!(
+        "# the key's whole policy (aws_kms_key.policy or aws_kms_key_policy.policy)\npolicy = jsonencode({})\n",
+        to_hcl(&document, 0)
+    ));
+    fix.cloudformation = Some(format!("# in the AWS::KMS::Key `{key_id}`\nKeyPolicy:\n{}", to_yaml(&document, 2)));
     fix.document = Some(document);
     fix
 }
@@ -929,6 +925,12 @@ fn repository_policy_fix(
         })
         .collect();
     set_verified(&mut fix, &after);
+    fix.terraform = Some(format!(
+        "resource \"aws_ecr_repository_policy\" \"pull\" {{\n  repository = \"{repository}\"\n  policy     = jsonencode({})\n}}\n",
+        to_hcl(&document, 2)
+    ));
+    fix.cloudformation =
+        Some(format!("# in the AWS::ECR::Repository `{repository}`\nRepositoryPolicyText:\n{}", to_yaml(&document, 2)));
     fix.document = Some(document);
     fix
 }
