@@ -241,6 +241,7 @@ fn kms_key_policy_without_the_execution_role() {
     assert!(
         fix["commands"][0].as_str().expect("command").starts_with(&format!("aws kms put-key-policy --key-id {key}"))
     );
+    assert!(fix["cloudformation"].as_str().is_some_and(|t| t.contains("KeyPolicy:")), "{fix}");
     assert!(table.contains("kms-key-unusable") && table.contains(&key), "{table}");
     assert_eq!(report["stats"]["api_calls_by_operation"]["kms:GetKeyPolicy"], 1);
 }
