@@ -131,7 +131,8 @@ pub struct Evaluation {
     /// Caller and resource are in the same account.
     pub same_account: bool,
     pub layers: Vec<LayerResult>,
-    /// For a deny: the layers that denied or lacked a needed allow. Empty when allowed.
+    /// For an explicit deny, the layers whose Deny applied; for an implicit deny, the layers that lacked a needed
+    /// Allow (what a fix must change). Empty when allowed.
     pub blocked_by: Vec<Layer>,
     /// The statements that decided: the explicit denies, or the allows that granted access.
     pub deciding_statements: Vec<StatementRef>,
@@ -486,6 +487,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     unresolved.sort_by_key(|k| k.to_ascii_lowercase());
     unresolved.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     let reason = verdict.reason(same_account, caller_identity);
+    let blocked_by = verdict.blocked_by();
     let deciding_statements = match verdict.decision {
         Decision::ExplicitlyDenied => verdict.denying,
         Decision::Allowed => verdict.granting,
@@ -495,7 +497,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         decision: verdict.decision,
         same_account,
         layers,
-        blocked_by: verdict.blocked_by,
+        blocked_by,
         deciding_statements,
         reason,
         unresolved_context_keys: unresolved,
@@ -519,14 +521,23 @@ fn to_decision(d: LayerDecision) -> Decision {
 /// The running decision: only ever moves Allowed → ImplicitlyDenied → ExplicitlyDenied.
 struct Verdict {
     decision: Decision,
-    blocked_by: Vec<Layer>,
+    /// Layers lacking a needed allow.
+    missing_allow: Vec<Layer>,
+    /// Layers with an applicable Deny.
+    denied_by: Vec<Layer>,
     granting: Vec<StatementRef>,
     denying: Vec<StatementRef>,
 }
 
 impl Default for Verdict {
     fn default() -> Self {
-        Verdict { decision: Decision::Allowed, blocked_by: Vec::new(), granting: Vec::new(), denying: Vec::new() }
+        Verdict {
+            decision: Decision::Allowed,
+            missing_allow: Vec::new(),
+            denied_by: Vec::new(),
+            granting: Vec::new(),
+            denying: Vec::new(),
+        }
     }
 }
 
@@ -535,8 +546,10 @@ impl Verdict {
         self.decision = decision;
         if decision == Decision::Allowed {
             self.granting = granting;
+        } else if decision == Decision::ExplicitlyDenied {
+            self.denied_by.push(layer);
         } else {
-            self.blocked_by.push(layer);
+            self.missing_allow.push(layer);
         }
     }
 
@@ -546,18 +559,27 @@ impl Verdict {
             Decision::ExplicitlyDenied => {
                 self.decision = Decision::ExplicitlyDenied;
                 self.denying.extend(denies.iter().cloned());
-                if !self.blocked_by.contains(&layer) {
-                    self.blocked_by.push(layer);
+                if !self.denied_by.contains(&layer) {
+                    self.denied_by.push(layer);
                 }
             }
             Decision::ImplicitlyDenied => {
                 if self.decision == Decision::Allowed {
                     self.decision = Decision::ImplicitlyDenied;
                 }
-                if !self.blocked_by.contains(&layer) {
-                    self.blocked_by.push(layer);
+                if !self.missing_allow.contains(&layer) {
+                    self.missing_allow.push(layer);
                 }
             }
+        }
+    }
+
+    /// The layers that decided a denial: the denying ones for an explicit deny, else those lacking an allow.
+    fn blocked_by(&self) -> Vec<Layer> {
+        match self.decision {
+            Decision::Allowed => Vec::new(),
+            Decision::ExplicitlyDenied => self.denied_by.clone(),
+            Decision::ImplicitlyDenied => self.missing_allow.clone(),
         }
     }
 
@@ -565,7 +587,7 @@ impl Verdict {
         if caller_identity {
             return "sts:GetCallerIdentity needs no permission and cannot be denied".into();
         }
-        let layers = self.blocked_by.iter().map(|l| layer_name(*l)).collect::<Vec<_>>().join(", ");
+        let layers = self.blocked_by().iter().map(|l| layer_name(*l)).collect::<Vec<_>>().join(", ");
         match self.decision {
             Decision::Allowed if same_account => "allowed: an applicable Allow and no Deny in any layer".into(),
             Decision::Allowed => "allowed: both the caller's account and the resource policy allow, no Deny".into(),
