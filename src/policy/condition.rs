@@ -178,9 +178,10 @@ fn ip_in(policy: &str, request: &str) -> Option<bool> {
 /// `ArnLike`/`ArnEquals`: both ARNs split into their six fields, each field matched with wildcards and
 /// variables, case-sensitively.
 fn arn_like(policy: &str, request: &str, ctx: &Context) -> Result<Option<bool>, Unresolved> {
-    let p: Vec<&str> = policy.splitn(6, ':').collect();
-    let r: Vec<&str> = request.splitn(6, ':').collect();
-    if p.len() != 6 || r.len() != 6 {
+    let (Some(p), r) = (pattern::split_arn_fields(policy), request.splitn(6, ':').collect::<Vec<&str>>()) else {
+        return Ok(None);
+    };
+    if r.len() != 6 {
         return Ok(None);
     }
     for (pf, rf) in p.iter().zip(r.iter()) {

@@ -146,17 +146,23 @@ fn single_resource(policy: &str, req: &Request, context: StatementContext) -> Re
     if req.resource == "*" {
         return Ok(false);
     }
-    let mut fields: Vec<&str> = policy.splitn(6, ':').collect();
-    if fields.len() < 6 {
-        let padded = match context {
-            StatementContext::Identity => true,
-            StatementContext::Resource { .. } => policy.contains('*'),
-        };
-        if !padded || fields.first() != Some(&"arn") {
-            return Ok(false);
+    let fields: [&str; 6] = match pattern::split_arn_fields(policy) {
+        Some(fields) => fields,
+        None => {
+            // A short ARN (`arn:aws:s3`): identity-side policies read the missing fields as `*`; resource-side
+            // policies only when the entry has a wildcard.
+            let padded = match context {
+                StatementContext::Identity => true,
+                StatementContext::Resource { .. } => policy.contains('*'),
+            };
+            let mut parts: Vec<&str> = policy.split(':').collect();
+            if !padded || parts.first() != Some(&"arn") {
+                return Ok(false);
+            }
+            parts.resize(6, "*");
+            [parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]]
         }
-        fields.resize(6, "*");
-    }
+    };
     let request: Vec<&str> = req.resource.splitn(6, ':').collect();
     if request.len() != 6 {
         return pattern::matches(policy, &req.resource, &req.context, true, false);
