@@ -388,11 +388,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     } else if same_account {
         let resource_grants = resource_decision == LayerDecision::Allowed;
         let identity_grants = identity_decision == LayerDecision::Allowed
-            && match account_trust(req, same_account, &resource, resource_policy.is_some()) {
-                AccountTrust::Implicit => true,
-                AccountTrust::Explicit => true,
-                AccountTrust::None => false,
-            };
+            && !matches!(account_trust(req, same_account, &resource, resource_policy.is_some()), AccountTrust::None);
         let mut granting = Vec::new();
         if resource_grants {
             granting.extend(direct_resource_allows.iter().cloned());
