@@ -108,6 +108,17 @@ pub struct PolicySet {
     pub kms_key_policy: Option<Policy>,
 }
 
+/// A statement about this very action that still did not apply, and what kept it out: the first place to look
+/// for an implicit deny (an Allow scoped to another resource, a condition the request failed) and the statement a
+/// fix edits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NearMiss {
+    pub statement: StatementRef,
+    /// `resource`, `principal` and/or the failed condition tests (`condition IpAddress aws:SourceIp`).
+    pub failed: Vec<String>,
+}
+
 /// One layer's analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -121,6 +132,9 @@ pub struct LayerResult {
     /// SCP / RCP levels without an applicable allow (each level needs one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub levels_without_allow: Vec<String>,
+    /// Statements naming the action that did not apply, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near_misses: Vec<NearMiss>,
 }
 
 /// The evaluator's answer.
@@ -143,6 +157,19 @@ pub struct Evaluation {
     pub unresolved_context_keys: Vec<String>,
     /// Context keys given but not sent by AWS for this action and resource type (dropped).
     pub ignored_context_keys: Vec<String>,
+}
+
+impl LayerResult {
+    fn empty(layer: Layer, decision: LayerDecision) -> LayerResult {
+        LayerResult {
+            layer,
+            decision,
+            allow_statements: Vec::new(),
+            deny_statements: Vec::new(),
+            levels_without_allow: Vec::new(),
+            near_misses: Vec::new(),
+        }
+    }
 }
 
 impl Evaluation {
@@ -176,6 +203,7 @@ fn analyze_layer(
     let mut allows = Vec::new();
     let mut denies = Vec::new();
     let mut matches = Vec::new();
+    let mut near_misses = Vec::new();
     for policy in policies {
         for stmt in &policy.statements {
             let m = statement::analyze(stmt, req, context);
@@ -194,6 +222,8 @@ fn analyze_layer(
                     Effect::Allow => allows.push((reference.clone(), m.principal)),
                     Effect::Deny => denies.push((reference.clone(), m.principal)),
                 }
+            } else if m.action {
+                near_misses.push(NearMiss { statement: reference.clone(), failed: near_miss_reasons(&m) });
             }
             matches.push((reference, m));
         }
@@ -215,19 +245,26 @@ fn analyze_layer(
         allow_statements: allows.into_iter().map(|(r, _)| r).collect(),
         deny_statements: denies.into_iter().map(|(r, _)| r).collect(),
         levels_without_allow: Vec::new(),
+        near_misses,
     };
     Analysis { result, matches }
 }
 
+fn near_miss_reasons(m: &StatementMatch) -> Vec<String> {
+    let mut failed = Vec::new();
+    if !m.resource {
+        failed.push("resource".to_string());
+    }
+    if m.principal == PrincipalMatch::NoMatch {
+        failed.push("principal".to_string());
+    }
+    failed.extend(m.failed_conditions.iter().map(|c| format!("condition {c}")));
+    failed
+}
+
 /// SCPs / RCPs: every level needs an applicable allow; a deny at any level is an explicit deny.
 fn analyze_org(layer: Layer, levels: &[OrgLevel], req: &Request, unresolved: &mut Vec<String>) -> LayerResult {
-    let mut out = LayerResult {
-        layer,
-        decision: LayerDecision::Allowed,
-        allow_statements: Vec::new(),
-        deny_statements: Vec::new(),
-        levels_without_allow: Vec::new(),
-    };
+    let mut out = LayerResult::empty(layer, LayerDecision::Allowed);
     let context = match layer {
         Layer::Rcp => StatementContext::Resource { caller_has_boundary: false },
         _ => StatementContext::Identity,
@@ -243,6 +280,7 @@ fn analyze_org(layer: Layer, levels: &[OrgLevel], req: &Request, unresolved: &mu
         }
         out.allow_statements.extend(r.allow_statements);
         out.deny_statements.extend(r.deny_statements);
+        out.near_misses.extend(r.near_misses);
     }
     out.decision = if !out.deny_statements.is_empty() {
         LayerDecision::ExplicitlyDenied
@@ -335,16 +373,9 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     let resource_context = StatementContext::Resource { caller_has_boundary: has_boundary };
     let resource = match resource_policy {
         Some(p) => analyze_layer(Layer::Resource, None, &[p], req, resource_context, &mut unresolved),
-        None => Analysis {
-            result: LayerResult {
-                layer: Layer::Resource,
-                decision: LayerDecision::NotApplicable,
-                allow_statements: Vec::new(),
-                deny_statements: Vec::new(),
-                levels_without_allow: Vec::new(),
-            },
-            matches: Vec::new(),
-        },
+        None => {
+            Analysis { result: LayerResult::empty(Layer::Resource, LayerDecision::NotApplicable), matches: Vec::new() }
+        }
     };
     let endpoint = (!set.vpc_endpoint_policies.is_empty()).then(|| {
         let refs: Vec<&Policy> = set.vpc_endpoint_policies.iter().collect();

@@ -45,6 +45,8 @@ pub struct StatementMatch {
     pub resource: bool,
     pub principal: PrincipalMatch,
     pub conditions: bool,
+    /// The condition tests that failed, as `Operator key` (`IpAddress aws:SourceIp`).
+    pub failed_conditions: Vec<String>,
     /// Context keys the statement needed (in conditions or variables) that the request lacks.
     pub unresolved: Vec<String>,
 }
@@ -84,15 +86,19 @@ pub fn analyze(stmt: &Statement, req: &Request, context: StatementContext) -> St
         unresolved.clear();
     }
     let mut conditions = true;
+    let mut failed_conditions = Vec::new();
     // Conditions only matter (and only report missing keys) once the statement targets the request.
     if action && resource && principal != PrincipalMatch::NoMatch {
         for cond in &stmt.conditions {
             let outcome = condition::evaluate(cond, &req.context);
             unresolved.extend(outcome.unresolved);
-            conditions &= outcome.matched;
+            if !outcome.matched {
+                conditions = false;
+                failed_conditions.push(format!("{} {}", cond.operator_text, cond.key));
+            }
         }
     }
-    StatementMatch { action, resource, principal, conditions, unresolved }
+    StatementMatch { action, resource, principal, conditions, failed_conditions, unresolved }
 }
 
 /// `Action`/`NotAction`: `service:pattern` with `*`/`?`, case-insensitive; `*` alone matches every action.
