@@ -5,6 +5,8 @@
 //! Lookups are case-insensitive (IAM action and condition key names are). Each service is inflated on its first
 //! lookup and kept for the life of the process, so the returned references are `'static`.
 
+pub mod event_names;
+
 mod store;
 
 mod snapshot {
