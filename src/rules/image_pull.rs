@@ -192,7 +192,9 @@ fn forbidden(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 
 fn pull_failed(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let name = image_name(scan);
-    let docker_hub = scan.mentions(&["registry-1.docker.io", "docker.io/", "index.docker.io"]);
+    // Docker Hub answering with a bare status code is, most of the time, its rate limit.
+    let docker_hub = scan.mentions(&["registry-1.docker.io", "docker.io/", "index.docker.io"])
+        && scan.mentions(&["unexpected status", "httpReaderSeeker", "429"]);
     let (cause, summary) = if scan.mentions(&["API error (404)"]) {
         (Cause::ImageNotFound, format!("{name} was not found (404)"))
     } else if docker_hub {

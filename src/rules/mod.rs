@@ -124,7 +124,7 @@ pub fn alternative(cause: Cause, confidence: Confidence, summary: impl Into<Stri
 pub fn catalogue() -> &'static [&'static Rule] {
     static CATALOGUE: OnceLock<Vec<&'static Rule>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
-        let families: [&'static [Rule]; 15] = [
+        let families: [&'static [Rule]; 16] = [
             kms::RULES,
             secrets::SPECIFIC,
             logging::SPECIFIC,
@@ -141,6 +141,7 @@ pub fn catalogue() -> &'static [&'static Rule] {
             secrets::GENERIC,
             image_pull::GENERIC,
             runtime::GENERIC,
+            task_definition::GENERIC,
         ];
         families.iter().flat_map(|family| family.iter()).collect()
     })

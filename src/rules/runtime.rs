@@ -122,10 +122,16 @@ pub(super) static RULES: &[Rule] = &[
         title: "The container instance ran out of disk space",
         cause: Cause::HostFailure,
         yields: &[],
-        patterns: &[r"(?i)no space left on device", r"(?i)Thin Pool has \d+ free data blocks", r"(?i)devmapper"],
+        patterns: &[
+            r"(?i)no space left on device",
+            r"(?i)Thin Pool has \d+ free data blocks",
+            r"(?i)devmapper",
+            r"(?i)failed to (?:extract|register) layer[^\n]*write /",
+        ],
         extracts: &[],
-        explanation: "Docker's storage (root volume or thin pool) is full: old images and json-file logs without \
-                      `max-size` fill it.",
+        explanation: "The storage images are unpacked to is full: on EC2 Docker's root volume or thin pool (old \
+                      images and json-file logs without `max-size` fill it); on Fargate the task's ephemeral storage \
+                      (20 GiB unless `ephemeralStorage` raises it).",
         fix: "Free space (prune images, cap json-file logs with `max-size`), enlarge the volume, or tune \
               ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION / automated image cleanup.",
         generic: false,
@@ -289,7 +295,7 @@ fn disk_full(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         rule,
         Cause::HostFailure,
         Confidence::High,
-        "the container instance's Docker storage is full".into(),
+        "the storage the image is unpacked to is full (Docker's volume on EC2, ephemeral storage on Fargate)".into(),
     );
     f.role_kind = RoleKind::Unknown;
     Some(f)

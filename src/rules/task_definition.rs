@@ -32,6 +32,7 @@ pub(super) static RULES: &[Rule] = &[
         patterns: &[
             r"(?i)requires? (?:the )?(?:task definition to have )?(?:an )?execution ?role",
             r"(?i)execution role (?:arn )?(?:is )?(?:required|missing)",
+            r"(?i)must also specify a value for '?executionRoleArn",
         ],
         extracts: &[],
         explanation: "ECR images, awslogs, secrets and private registry credentials are fetched by the execution role; \
@@ -73,6 +74,30 @@ pub(super) static RULES: &[Rule] = &[
         apply: command_not_found,
     },
 ];
+
+pub(super) static GENERIC: &[Rule] = &[Rule {
+    id: "taskdef.client-exception",
+    family: "taskdef",
+    title: "ECS rejected the request (the text does not say which value)",
+    cause: Cause::InvalidTaskDefinition,
+    yields: &[],
+    patterns: &[r"\bClientException\b", r"\bInvalidParameterException\b"],
+    extracts: &[],
+    explanation: "ClientException / InvalidParameterException mean ECS refused a value of the request: usually the task \
+                  definition (or the RunTask / CreateService parameters).",
+    fix: "Read the rest of the message for the field; compare with the task definition parameters reference.",
+    generic: true,
+    apply: client_exception,
+}];
+
+fn client_exception(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
+    Some(scan.finding(
+        rule,
+        Cause::InvalidTaskDefinition,
+        Confidence::Low,
+        "ECS rejected a value of the task definition or request".into(),
+    ))
+}
 
 fn fargate_size(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let mut f = scan.finding(
