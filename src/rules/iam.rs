@@ -136,24 +136,21 @@ fn cannot_assume(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn service_linked_role(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::ServiceLinkedRoleMissing,
         Confidence::High,
         "the ECS service-linked role AWSServiceRoleForECS does not exist in this account".into(),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn role_not_valid(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::RoleNotFound,
         Confidence::Medium,
         "the task definition names a role that does not exist or that ECS cannot assume".into(),
     );
-    f.role_kind = RoleKind::Unknown;
     f.alternatives.push(alternative(
         Cause::TrustPolicyDenied,
         Confidence::Low,

@@ -146,8 +146,7 @@ fn not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         format!("{name} does not exist in the registry")
     };
     let confidence = if ambiguous { Confidence::Medium } else { Confidence::High };
-    let mut f = scan.finding(rule, Cause::ImageNotFound, confidence, summary);
-    f.role_kind = RoleKind::Unknown;
+    let mut f = scan.unattributed(rule, Cause::ImageNotFound, confidence, summary);
     if hub_name {
         f.details.insert(
             "note".into(),

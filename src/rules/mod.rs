@@ -115,6 +115,15 @@ impl<'a> Scan<'a> {
     }
 }
 
+impl Scan<'_> {
+    /// A finding about something no IAM identity did (the host, the network, the image, the application).
+    pub fn unattributed(&self, rule: &'static Rule, cause: Cause, confidence: Confidence, summary: String) -> Finding {
+        let mut f = self.finding(rule, cause, confidence, summary);
+        f.role_kind = RoleKind::Unknown;
+        f
+    }
+}
+
 /// An alternative reading of the same text.
 pub fn alternative(cause: Cause, confidence: Confidence, summary: impl Into<String>) -> AlternativeCause {
     AlternativeCause { cause, confidence, summary: summary.into() }
@@ -216,9 +225,7 @@ static UNKNOWN: Rule = Rule {
 };
 
 fn unknown(scan: &Scan) -> Finding {
-    let mut f = scan.finding(&UNKNOWN, Cause::Unknown, Confidence::Low, "no known cause matches this text".into());
-    f.role_kind = RoleKind::Unknown;
-    f
+    scan.unattributed(&UNKNOWN, Cause::Unknown, Confidence::Low, "no known cause matches this text".into())
 }
 
 /// The fallback rule, listed with the others.

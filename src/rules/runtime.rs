@@ -1,7 +1,7 @@
 //! Runtime and lifecycle: the container ran (or the host did) and something ended it.
 
 use super::{Rule, Scan, alternative};
-use crate::model::{Cause, Confidence, Finding, RoleKind, Severity};
+use crate::model::{Cause, Confidence, Finding, Severity};
 
 pub(super) static RULES: &[Rule] = &[
     Rule {
@@ -217,44 +217,41 @@ fn container(scan: &Scan) -> String {
 }
 
 fn out_of_memory(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::ContainerOutOfMemory,
         Confidence::High,
         format!("{} was killed for using more memory than its limit", container(scan)),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn elb_health(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let lb = scan.fact("load_balancer").map(|l| format!(" of `{l}`")).unwrap_or_default();
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::HealthCheckFailed,
         Confidence::High,
         format!("the task failed the load balancer health checks{lb}"),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn container_health(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::HealthCheckFailed,
         Confidence::High,
         format!("{} failed its health check", container(scan)),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn spot(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f =
-        scan.finding(rule, Cause::SpotInterruption, Confidence::High, "the Spot capacity was reclaimed by AWS".into());
+    let mut f = scan.unattributed(
+        rule,
+        Cause::SpotInterruption,
+        Confidence::High,
+        "the Spot capacity was reclaimed by AWS".into(),
+    );
     f.severity = Severity::Warning;
-    f.role_kind = RoleKind::Unknown;
     f.alternatives.push(alternative(Cause::HostFailure, Confidence::Low, "the host went away"));
     Some(f)
 }
@@ -265,21 +262,19 @@ fn scaling(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     } else {
         "the service stopped the task on purpose (scale-in or deployment)".to_string()
     };
-    let mut f = scan.finding(rule, Cause::ScalingOrDeployment, Confidence::High, summary);
+    let mut f = scan.unattributed(rule, Cause::ScalingOrDeployment, Confidence::High, summary);
     f.severity = Severity::Info;
-    f.role_kind = RoleKind::Unknown;
     Some(f)
 }
 
 fn host_stopped(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::HostFailure,
         Confidence::High,
         "the task's host was stopped, terminated or deregistered".into(),
     );
     f.severity = Severity::Warning;
-    f.role_kind = RoleKind::Unknown;
     if scan.mentions(&["deregistration forced by user"]) {
         f.alternatives.push(alternative(
             Cause::ScalingOrDeployment,
@@ -291,14 +286,12 @@ fn host_stopped(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn disk_full(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::HostFailure,
         Confidence::High,
         "the storage the image is unpacked to is full (Docker's volume on EC2, ephemeral storage on Fargate)".into(),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn agent_timeout(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
@@ -308,8 +301,7 @@ fn agent_timeout(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     } else {
         "the container runtime on the host did not respond in time".to_string()
     };
-    let mut f = scan.finding(rule, Cause::HostFailure, Confidence::Medium, summary);
-    f.role_kind = RoleKind::Unknown;
+    let mut f = scan.unattributed(rule, Cause::HostFailure, Confidence::Medium, summary);
     if eni {
         f.alternatives.push(alternative(
             Cause::NetworkUnreachable,
@@ -321,13 +313,12 @@ fn agent_timeout(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn no_capacity(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::HostFailure,
         Confidence::Medium,
         "no container instance has the CPU, memory, ports or ENIs the task needs".into(),
     );
-    f.role_kind = RoleKind::Unknown;
     f.alternatives.push(alternative(
         Cause::InvalidTaskDefinition,
         Confidence::Low,
@@ -339,13 +330,12 @@ fn no_capacity(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 fn essential_exited(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let code = scan.fact("exit_code");
     let with = code.map(|c| format!(" with exit code {c}")).unwrap_or_default();
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::EssentialContainerExited,
         Confidence::High,
         format!("an essential container exited{with}; its own reason and logs say why"),
     );
-    f.role_kind = RoleKind::Unknown;
     if code == Some("137") {
         f.alternatives.push(alternative(
             Cause::ContainerOutOfMemory,
@@ -357,9 +347,12 @@ fn essential_exited(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn cannot_start(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f =
-        scan.finding(rule, Cause::HostFailure, Confidence::Low, format!("{} could not be started", container(scan)));
-    f.role_kind = RoleKind::Unknown;
+    let mut f = scan.unattributed(
+        rule,
+        Cause::HostFailure,
+        Confidence::Low,
+        format!("{} could not be started", container(scan)),
+    );
     f.alternatives.push(alternative(
         Cause::ContainerOutOfMemory,
         Confidence::Low,

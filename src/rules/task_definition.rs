@@ -132,12 +132,10 @@ fn network_mode(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn command_not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::InvalidTaskDefinition,
         Confidence::Medium,
         "the container's command or entry point is not an executable in the image".into(),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
