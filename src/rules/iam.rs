@@ -30,7 +30,7 @@ pub(super) static ROLES: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)assume the service linked role",
-            r"(?i)service[- ]linked role[^\n]{0,60}(?:exist|missing|not found)",
+            r"(?i)service[- ]linked role[^\n]*(?:exist|missing|not found)",
             r"(?i)AWSServiceRoleForECS",
         ],
         extracts: &[],
@@ -48,8 +48,8 @@ pub(super) static ROLES: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)Role is not valid",
-            r"(?i)role[^\n]{0,80}(?:does not exist|cannot be found)",
-            r"(?i)NoSuchEntity[^\n]{0,80}role",
+            r"(?i)role[^\n]*(?:does not exist|cannot be found)",
+            r"(?i)NoSuchEntity[^\n]*role",
         ],
         extracts: &["role_arn"],
         explanation: "RegisterTaskDefinition and RunTask check that the taskRoleArn / executionRoleArn names an \

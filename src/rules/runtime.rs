@@ -50,10 +50,7 @@ pub(super) static RULES: &[Rule] = &[
         title: "The container's own health check failed",
         cause: Cause::HealthCheckFailed,
         yields: &[],
-        patterns: &[
-            r"(?i)failed container health checks",
-            r"(?i)container health ?check[^\n]{0,40}(?:failed|unhealthy)",
-        ],
+        patterns: &[r"(?i)failed container health checks", r"(?i)container health ?check[^\n]*(?:failed|unhealthy)"],
         extracts: &["container"],
         explanation: "The `healthCheck` command of an essential container returned non-zero `retries` times after \
                       `startPeriod`.",
@@ -104,7 +101,7 @@ pub(super) static RULES: &[Rule] = &[
         patterns: &[
             r"(?i)Host EC2 \(?instance",
             r"(?i)Container instance deregistration",
-            r"(?i)instance[^\n]{0,30}(?:stopped|terminated)",
+            r"(?i)instance[^\n]*(?:stopped|terminated)",
             r"(?i)scheduled (?:for )?retirement",
             r"(?i)Task is being retired",
         ],
@@ -186,7 +183,7 @@ pub(super) static RULES: &[Rule] = &[
         title: "An essential container exited",
         cause: Cause::EssentialContainerExited,
         yields: &[],
-        patterns: &[r"(?i)Essential container in task exited", r"(?i)essential container[^\n]{0,40}exited"],
+        patterns: &[r"(?i)Essential container in task exited", r"(?i)essential container[^\n]*exited"],
         extracts: &["container", "exit_code"],
         explanation: "A container marked essential stopped, so ECS stopped the task. The container's own exit code \
                       and reason (and its logs) say why: 1 an application error, 137 SIGKILL (often OOM), 139 a \

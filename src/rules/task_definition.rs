@@ -13,7 +13,7 @@ pub(super) static RULES: &[Rule] = &[
         patterns: &[
             r"(?i)No Fargate configuration exists for given values",
             r"(?i)Invalid '?(?:cpu|memory)'? (?:setting|value)",
-            r"(?i)(?:cpu|memory) (?:value|setting)[^\n]{0,60}(?:invalid|not supported)",
+            r"(?i)(?:cpu|memory) (?:value|setting)[^\n]*(?:invalid|not supported)",
         ],
         extracts: &[],
         explanation: "Fargate accepts only fixed CPU/memory pairs: 256 with 512-2048 MiB, 512 with 1-4 GiB, 1024 \
@@ -47,7 +47,7 @@ pub(super) static RULES: &[Rule] = &[
         title: "The network mode is not supported by the launch type",
         cause: Cause::InvalidTaskDefinition,
         yields: &[],
-        patterns: &[r"(?i)only supports? network mode", r"(?i)network mode[^\n]{0,40}(?:not supported|must be awsvpc)"],
+        patterns: &[r"(?i)only supports? network mode", r"(?i)network mode[^\n]*(?:not supported|must be awsvpc)"],
         extracts: &[],
         explanation: "Fargate tasks must use the awsvpc network mode.",
         fix: "Set `networkMode` to `awsvpc` and pass subnets and security groups when running the task.",
@@ -62,7 +62,7 @@ pub(super) static RULES: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)executable file not found in \$PATH",
-            r"(?i)exec: [^\n]{0,80}: (?:no such file or directory|permission denied)",
+            r"(?i)exec: [^\n]*: (?:no such file or directory|permission denied)",
             r"(?i)OCI runtime create failed",
         ],
         extracts: &["container"],
