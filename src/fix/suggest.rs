@@ -77,7 +77,7 @@ impl<'a> Facts<'a> {
     }
 
     fn repository_arn(&self) -> Option<String> {
-        if let Some(r) = self.detail("repository_arn") {
+        if let Some(r) = self.detail("repository_arn").or(self.ctx.ecr_repository_arn.as_deref()) {
             return Some(arn::concrete(r, &self.env));
         }
         let repo = self.detail("repository")?;

@@ -179,6 +179,9 @@ fn access_denied(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         RoleKind::Caller
     } else if execution_named || (ecs_step && (ad.principal.is_none() || ecs_session)) {
         RoleKind::Execution
+    } else if ecs_session {
+        // A task-id session outside ECS's own start-up steps is the application calling with the task role.
+        RoleKind::Task
     } else {
         RoleKind::Unknown
     };
@@ -190,6 +193,7 @@ fn access_denied(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let who = match (role_kind, &ad.role_name) {
         (RoleKind::Execution, Some(_)) => format!("the task execution {who}"),
         (RoleKind::Execution, None) => "the task execution role".to_string(),
+        (RoleKind::Task, Some(_)) => format!("the task {who}"),
         _ => who,
     };
     let on = ad.resource.as_deref().map(|r| format!(" on `{r}`")).unwrap_or_default();
