@@ -13,10 +13,12 @@ mod image_pull;
 mod kms;
 mod logging;
 mod network;
+pub mod policy_match;
 mod registry;
 mod runtime;
 mod secrets;
 mod task_definition;
+pub mod task_facts;
 pub mod text;
 
 use crate::fix::{self, FixContext};
