@@ -13,7 +13,6 @@ mod image_pull;
 mod kms;
 mod logging;
 mod network;
-pub mod policy_match;
 mod registry;
 mod runtime;
 mod secrets;
