@@ -37,7 +37,7 @@ pub enum Command {
     /// Classify one pasted stopped reason or error message (or describe-tasks JSON on stdin)
     Reason(reason::ReasonArgs),
     /// Evaluate an IAM request against policies and say which statement decides
-    Simulate(simulate::SimulateArgs),
+    Simulate(Box<simulate::SimulateArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,7 +110,7 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Trail(args)) => trail::run(args, &cli.global),
         Some(Command::Reason(args)) => reason::run(args, &cli.global),
-        Some(Command::Simulate(args)) => simulate::run(args, &cli.global),
+        Some(Command::Simulate(args)) => simulate::run(*args, &cli.global),
         None => live::run(cli.live, &cli.global),
     }
 }

@@ -184,7 +184,7 @@ pub fn arn_fits_format(format: &str, arn: &str) -> bool {
 
 /// Matches text against a template whose `${...}` (or `<...>`) placeholders stand for any run of at least `min_placeholder`
 /// characters.
-pub(crate) fn template_matches(template: &str, value: &str, min_placeholder: usize, ignore_case: bool) -> bool {
+pub fn template_matches(template: &str, value: &str, min_placeholder: usize, ignore_case: bool) -> bool {
     let mut parts: Vec<Option<&str>> = Vec::new();
     let mut rest = template;
     // The reference writes placeholders as `${TagKey}` and, for a few keys, `<key>`.
@@ -260,17 +260,44 @@ pub fn expand_action_pattern(pattern: &str) -> Vec<String> {
 
 /// IAM wildcard match: `*` any run of characters, `?` exactly one.
 pub fn wildcard_matches(pattern: &str, value: &str, ignore_case: bool) -> bool {
-    let p = pattern.as_bytes();
-    let v = value.as_bytes();
-    let eq = |a: u8, b: u8| if ignore_case { a.eq_ignore_ascii_case(&b) } else { a == b };
-    // Iterative glob with single-star backtracking: linear in practice, no recursion on input-derived data.
+    let tokens: Vec<GlobToken> = pattern
+        .bytes()
+        .map(|b| match b {
+            b'*' => GlobToken::AnyRun,
+            b'?' => GlobToken::AnyOne,
+            other => GlobToken::Byte(other),
+        })
+        .collect();
+    glob_match(&tokens, value.as_bytes(), ignore_case)
+}
+
+/// One element of a wildcard pattern (the policy evaluator builds these after resolving policy variables, so a
+/// variable's own `*` stays literal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobToken {
+    Byte(u8),
+    /// `*`: any run of characters, possibly empty.
+    AnyRun,
+    /// `?`: exactly one character.
+    AnyOne,
+}
+
+/// Does the whole value match? Iterative glob with single-star backtracking: linear in practice, no recursion on
+/// input-derived data.
+pub fn glob_match(p: &[GlobToken], v: &[u8], ignore_case: bool) -> bool {
+    let eq = |t: GlobToken, c: u8| match t {
+        GlobToken::Byte(b) if ignore_case => b.eq_ignore_ascii_case(&c),
+        GlobToken::Byte(b) => b == c,
+        GlobToken::AnyOne => true,
+        GlobToken::AnyRun => false,
+    };
     let (mut pi, mut vi) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while vi < v.len() {
-        if pi < p.len() && (p[pi] == b'?' || (p[pi] != b'*' && eq(p[pi], v[vi]))) {
+        if pi < p.len() && p[pi] != GlobToken::AnyRun && eq(p[pi], v[vi]) {
             pi += 1;
             vi += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
+        } else if pi < p.len() && p[pi] == GlobToken::AnyRun {
             star = Some(pi);
             mark = vi;
             pi += 1;
@@ -282,7 +309,7 @@ pub fn wildcard_matches(pattern: &str, value: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == b'*')
+    p[pi..].iter().all(|t| *t == GlobToken::AnyRun)
 }
 
 #[cfg(test)]
