@@ -1,1 +1,4 @@
 //! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.
+
+pub mod explain;
+pub mod verify;

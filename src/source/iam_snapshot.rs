@@ -63,22 +63,19 @@ pub fn load(inputs: &PolicyInputs) -> (IamSnapshot, Vec<InputError>) {
             Err(e) => errors.push(e),
         }
     }
-    for spec in &inputs.key_policies {
-        match key_policy(spec) {
-            Ok((arn, doc)) => {
-                snapshot.key_policies.insert(arn, doc);
-                snapshot.sources.push(spec.clone());
+    type Reader = fn(&str) -> Result<(String, NamedDocument), InputError>;
+    let by_arn: [(&[String], Reader, bool); 2] =
+        [(&inputs.key_policies, key_policy, true), (&inputs.resource_policies, resource_policy, false)];
+    for (specs, read, is_key) in by_arn {
+        for spec in specs {
+            match read(spec) {
+                Ok((arn, doc)) => {
+                    let map = if is_key { &mut snapshot.key_policies } else { &mut snapshot.resource_policies };
+                    map.insert(arn, doc);
+                    snapshot.sources.push(spec.clone());
+                }
+                Err(e) => errors.push(e),
             }
-            Err(e) => errors.push(e),
-        }
-    }
-    for spec in &inputs.resource_policies {
-        match resource_policy(spec) {
-            Ok((arn, doc)) => {
-                snapshot.resource_policies.insert(arn, doc);
-                snapshot.sources.push(spec.clone());
-            }
-            Err(e) => errors.push(e),
         }
     }
     (snapshot, errors)
