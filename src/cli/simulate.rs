@@ -98,7 +98,7 @@ fn single_request(args: &SimulateArgs) -> Result<(PolicySet, Request), String> {
             .then(|| read_all(&args.boundaries, PolicyKind::Identity))
             .transpose()?,
         scps: levels(&args.scps, PolicyKind::Identity)?,
-        rcps: levels(&args.rcps, PolicyKind::Resource)?,
+        rcps: levels(&args.rcps, PolicyKind::ResourceControl)?,
         resource_policy: read_one(&args.resource_policy, PolicyKind::Resource)?,
         session_policy: read_one(&args.session_policy, PolicyKind::Identity)?,
         vpc_endpoint_policies: read_all(&args.vpc_endpoint_policies, PolicyKind::Resource)?,

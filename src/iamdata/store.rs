@@ -103,7 +103,8 @@ fn split_keys(field: Option<&str>) -> Vec<String> {
 
 fn parse_service(prefix: &str, text: &str) -> Service {
     let mut service = Service { prefix: prefix.to_string(), ..Service::default() };
-    let mut types: HashMap<&str, ResourceTypeDef> = HashMap::new();
+    // Actions refer to resource types case-insensitively (`Secret` vs `secret`).
+    let mut types: HashMap<String, ResourceTypeDef> = HashMap::new();
     let mut current: Option<ActionInfo> = None;
     let finish = |service: &mut Service, action: Option<ActionInfo>| {
         if let Some(action) = action {
@@ -121,7 +122,7 @@ fn parse_service(prefix: &str, text: &str) -> Service {
             Some("T") => {
                 let (Some(name), Some(arn)) = (fields.next(), fields.next()) else { continue };
                 types.insert(
-                    name,
+                    name.to_ascii_lowercase(),
                     ResourceTypeDef { arn_format: arn.to_string(), condition_keys: split_keys(fields.next()) },
                 );
             }
@@ -141,7 +142,7 @@ fn parse_service(prefix: &str, text: &str) -> Service {
             Some("R") => {
                 let (Some(name), Some(required)) = (fields.next(), fields.next()) else { continue };
                 let Some(action) = current.as_mut() else { continue };
-                let def = types.get(name);
+                let def = types.get(&name.to_ascii_lowercase());
                 action.resource_types.push(ResourceTypeRef {
                     name: name.to_string(),
                     required: required == "1",

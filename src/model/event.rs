@@ -6,90 +6,70 @@ use serde_json::Value;
 
 /// One CloudTrail event (record format as delivered to S3; unknown fields are ignored).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TrailEvent {
-    #[serde(rename = "eventID", default)]
+    #[serde(rename = "eventID")]
     pub event_id: Option<String>,
-    #[serde(default)]
     pub event_time: Option<String>,
-    #[serde(default)]
     pub event_source: Option<String>,
-    #[serde(default)]
     pub event_name: Option<String>,
-    #[serde(default)]
     pub aws_region: Option<String>,
-    #[serde(default)]
     pub recipient_account_id: Option<String>,
-    #[serde(default)]
     pub error_code: Option<String>,
-    #[serde(default)]
     pub error_message: Option<String>,
-    #[serde(default)]
     pub user_identity: Option<UserIdentity>,
-    #[serde(rename = "sourceIPAddress", default)]
+    #[serde(rename = "sourceIPAddress")]
     pub source_ip_address: Option<String>,
-    #[serde(default)]
     pub user_agent: Option<String>,
-    #[serde(default)]
     pub vpc_endpoint_id: Option<String>,
     /// Kept raw: its shape differs per API, and a few values (bucket, key, role ARN) fill gaps in the message.
-    #[serde(default)]
     pub request_parameters: Option<Value>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub resources: Vec<TrailResource>,
 }
 
 /// `userIdentity`: who made the call.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct UserIdentity {
     /// `AssumedRole`, `IAMUser`, `AWSService`, `Root`, `FederatedUser`, …
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub identity_type: Option<String>,
-    #[serde(default)]
     pub principal_id: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
-    #[serde(default)]
     pub account_id: Option<String>,
-    #[serde(default)]
     pub user_name: Option<String>,
     /// The service that made the call on the principal's behalf (`ecs-tasks.amazonaws.com`, …).
-    #[serde(default)]
     pub invoked_by: Option<String>,
-    #[serde(default)]
     pub session_context: Option<SessionContext>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SessionContext {
-    #[serde(default)]
     pub session_issuer: Option<SessionIssuer>,
 }
 
 /// The role (or user) whose credentials were assumed. Unlike the assumed-role ARN, its ARN keeps the role's path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SessionIssuer {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub issuer_type: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
-    #[serde(default)]
     pub account_id: Option<String>,
-    #[serde(default)]
     pub user_name: Option<String>,
 }
 
 /// An entry of `resources[]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrailResource {
-    #[serde(rename = "ARN", default)]
+    #[serde(rename = "ARN")]
     pub arn: Option<String>,
-    #[serde(rename = "accountId", default)]
+    #[serde(rename = "accountId")]
     pub account_id: Option<String>,
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub resource_type: Option<String>,
 }
 

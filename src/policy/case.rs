@@ -173,7 +173,7 @@ impl Case {
             identity_policies: list("identityPolicies", PolicyKind::Identity)?.unwrap_or_default(),
             permission_boundaries: list("permissionBoundaries", PolicyKind::Identity)?,
             scps: levels("scps", PolicyKind::Identity)?,
-            rcps: levels("rcps", PolicyKind::Resource)?,
+            rcps: levels("rcps", PolicyKind::ResourceControl)?,
             resource_policy: single("resourcePolicy", PolicyKind::Resource)?,
             session_policy: single("sessionPolicy", PolicyKind::Identity)?,
             vpc_endpoint_policies: list("vpcEndpointPolicies", PolicyKind::Resource)?.unwrap_or_default(),

@@ -101,7 +101,8 @@ pub struct PolicySet {
     pub resource_policy: Option<Policy>,
     pub session_policy: Option<Policy>,
     pub vpc_endpoint_policies: Vec<Policy>,
-    /// The role's trust policy; used as the resource policy for `sts:AssumeRole*`.
+    /// The role's trust policy; used as the resource policy for `sts:AssumeRole*`, `sts:TagSession`,
+    /// `sts:SetSourceIdentity` and `sts:SetContext`.
     pub trust_policy: Option<Policy>,
     /// The KMS key policy; used as the resource policy for `kms:` actions.
     pub kms_key_policy: Option<Policy>,
@@ -262,8 +263,13 @@ enum AccountTrust {
     None,
 }
 
-fn is_assume_role(action: &str) -> bool {
-    action.to_ascii_lowercase().starts_with("sts:assumerole")
+/// Actions a role's trust policy authorizes: the `sts:AssumeRole*` family and the session extras that ride on
+/// them (`sts:TagSession`, `sts:SetSourceIdentity`, `sts:SetContext`), per id_roles_use_permissions-to-switch.html
+/// and id_session-tags.html.
+fn judged_by_trust_policy(action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    action.starts_with("sts:assumerole")
+        || matches!(action.as_str(), "sts:tagsession" | "sts:setsourceidentity" | "sts:setcontext")
 }
 
 fn service_of(action: &str) -> String {
@@ -306,7 +312,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     let same_account = caller_account.is_some() && caller_account == resource_account;
     let has_boundary = set.permission_boundaries.as_ref().is_some_and(|b| !b.is_empty());
 
-    let resource_policy = if is_assume_role(&req.action) && set.trust_policy.is_some() {
+    let resource_policy = if judged_by_trust_policy(&req.action) && set.trust_policy.is_some() {
         set.trust_policy.as_ref()
     } else if service_of(&req.action) == "kms" && set.kms_key_policy.is_some() {
         set.kms_key_policy.as_ref()

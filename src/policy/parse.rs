@@ -199,8 +199,12 @@ pub struct Policy {
 pub enum PolicyKind {
     /// Identity, session and permissions-boundary policies, SCPs: no `Principal`.
     Identity,
-    /// Resource, trust, key, RCP and VPC endpoint policies: `Principal` or `NotPrincipal` required.
+    /// Resource, trust, key and VPC endpoint policies: `Principal` or `NotPrincipal` required.
     Resource,
+    /// Resource control policies (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html>):
+    /// `Version` 2012-10-17, only `Deny` statements (the Allow of `RCPFullAWSAccess` is implied), `Principal`
+    /// exactly `"*"`, `Action` but no `NotAction`, and not the bare `"*"` action.
+    ResourceControl,
 }
 
 impl Policy {
@@ -224,6 +228,9 @@ impl Policy {
             && !matches!(version.as_str(), Some("2012-10-17" | "2008-10-17"))
         {
             return Err(err("$.Version", "`Version` must be \"2012-10-17\" or \"2008-10-17\""));
+        }
+        if kind == PolicyKind::ResourceControl && map.get("Version").and_then(Value::as_str) != Some("2012-10-17") {
+            return Err(err("$.Version", "a resource control policy needs `\"Version\": \"2012-10-17\"`"));
         }
         let statements = match map.get("Statement") {
             None => return Err(err("$", "missing `Statement`")),
@@ -284,8 +291,13 @@ fn parse_statement(value: &Value, index: usize, path: &str, kind: PolicyKind) ->
             let element = if p.negated { "NotPrincipal" } else { "Principal" };
             return Err(err(&format!("{path}.{element}"), format!("`{element}` is not allowed in this policy type")));
         }
-        (PolicyKind::Resource, None) => return Err(err(path, "missing `Principal` or `NotPrincipal`")),
+        (PolicyKind::Resource | PolicyKind::ResourceControl, None) => {
+            return Err(err(path, "missing `Principal` or `NotPrincipal`"));
+        }
         _ => {}
+    }
+    if kind == PolicyKind::ResourceControl {
+        check_rcp_statement(map, path, effect)?;
     }
     let action =
         pattern_pair(map, path, "Action", "NotAction")?.ok_or_else(|| err(path, "missing `Action` or `NotAction`"))?;
@@ -304,6 +316,27 @@ fn parse_statement(value: &Value, index: usize, path: &str, kind: PolicyKind) ->
         Some(block) => parse_conditions(block, &format!("{path}.Condition"))?,
     };
     Ok(Statement { index, sid, effect, principal, action, resource, conditions })
+}
+
+fn check_rcp_statement(map: &serde_json::Map<String, Value>, path: &str, effect: Effect) -> Result<(), PolicyError> {
+    if effect != Effect::Deny {
+        return Err(err(&format!("{path}.Effect"), "a resource control policy statement must be a `Deny`"));
+    }
+    if map.get("Principal").and_then(Value::as_str) != Some("*") {
+        return Err(err(&format!("{path}.Principal"), "a resource control policy needs `\"Principal\": \"*\"`"));
+    }
+    if map.contains_key("NotAction") {
+        return Err(err(&format!("{path}.NotAction"), "`NotAction` is not supported in resource control policies"));
+    }
+    if let Some(action) = map.get("Action")
+        && string_list(action, &format!("{path}.Action"))?.iter().any(|a| a == "*")
+    {
+        return Err(err(
+            &format!("{path}.Action"),
+            "`\"*\"` alone is not supported as an action in resource control policies",
+        ));
+    }
+    Ok(())
 }
 
 fn pattern_pair(

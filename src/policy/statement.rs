@@ -79,6 +79,10 @@ pub fn analyze(stmt: &Statement, req: &Request, context: StatementContext) -> St
             }
         }
     };
+    // A variable the request cannot fill only matters when the rest of the statement targets the request.
+    if !action || principal == PrincipalMatch::NoMatch {
+        unresolved.clear();
+    }
     let mut conditions = true;
     // Conditions only matter (and only report missing keys) once the statement targets the request.
     if action && resource && principal != PrincipalMatch::NoMatch {
@@ -87,8 +91,6 @@ pub fn analyze(stmt: &Statement, req: &Request, context: StatementContext) -> St
             unresolved.extend(outcome.unresolved);
             conditions &= outcome.matched;
         }
-    } else {
-        unresolved.clear();
     }
     StatementMatch { action, resource, principal, conditions, unresolved }
 }
@@ -112,20 +114,26 @@ pub fn action_matches(list: &PatternList, action: &str) -> bool {
     hit != list.negated
 }
 
+/// `Resource`: any entry matches. `NotResource`: no entry matches, and every entry could be resolved (an entry
+/// with a variable the request cannot fill never matches, so it cannot make the statement apply either).
 fn resource_matches(
     list: &PatternList,
     req: &Request,
     context: StatementContext,
     unresolved: &mut Vec<String>,
 ) -> bool {
-    let hit = list.patterns.iter().any(|p| match single_resource(p, req, context) {
-        Ok(m) => m,
-        Err(Unresolved { key }) => {
-            unresolved.push(key);
-            false
+    let mut hit = false;
+    let mut any_unresolved = false;
+    for p in &list.patterns {
+        match single_resource(p, req, context) {
+            Ok(m) => hit |= m,
+            Err(Unresolved { key }) => {
+                unresolved.push(key);
+                any_unresolved = true;
+            }
         }
-    });
-    hit != list.negated
+    }
+    if list.negated { !hit && !any_unresolved } else { hit }
 }
 
 /// One `Resource` entry against the request's resource: the ARN's partition, service, region and account are

@@ -88,6 +88,8 @@ fn policy_type_of(kind: &str) -> Option<PolicyType> {
 
 /// Cuts a resource written inside a longer text at the first thing that cannot be part of it.
 fn cut_resource(rest: &str) -> Option<String> {
+    // Some services quote the resource: `on resource: "arn:aws:s3:::b/k" because …`.
+    let rest = rest.trim_start_matches(['"', '\'', '`']);
     let mut end = rest.len();
     for t in RESOURCE_TERMINATORS {
         if let Some(i) = rest.find(t) {
@@ -360,6 +362,15 @@ pub fn first_fixes(f: &Finding) -> Vec<Fix> {
         json!({"Effect": "Allow", "Principal": {"AWS": principal_arn.unwrap_or("<principal-arn>")},
                "Action": action, "Resource": resource})
     };
+    // When AWS did not say which layer denied but handed over an encoded reason, decoding it comes first.
+    if let Some(encoded) = f.details.get("encoded_message")
+        && matches!(f.cause, Cause::AccessDeniedUnattributed | Cause::ExplicitDenyUnattributed)
+    {
+        let mut fix = Fix::new(FixTarget::Other, "decode the authorization failure message to see the deciding policy");
+        fix.commands.push(format!("aws sts decode-authorization-message --encoded-message '{encoded}'"));
+        fix.steps.push("the decoded message names the action, resource, and each policy's decision".into());
+        fixes.push(fix);
+    }
     match f.cause {
         Cause::IdentityPolicyDenied | Cause::PassroleDenied if explicit => {
             let mut fix =
@@ -476,9 +487,6 @@ pub fn first_fixes(f: &Finding) -> Vec<Fix> {
         _ => {
             let mut fix = Fix::new(FixTarget::Other, format!("find the Deny that blocks `{action}` for {who}"));
             fix.steps.push("an explicit Deny can sit in an identity policy, the permissions boundary, a session policy, an SCP/RCP, the resource's policy or a VPC endpoint policy: check each for a statement matching the action and resource".into());
-            if let Some(encoded) = f.details.get("encoded_message") {
-                fix.commands.push(format!("aws sts decode-authorization-message --encoded-message '{encoded}'"));
-            }
             fixes.push(fix);
         }
     }

@@ -1,4 +1,5 @@
 //! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.
 
 pub mod explain;
+pub mod trail;
 pub mod verify;
