@@ -14,11 +14,22 @@ use crate::model::iam::{IamSnapshot, PrincipalFacts, PrincipalKind};
 use crate::model::{Cause, Confidence, Finding, Fix, FixTarget, PolicyType, Report, RoleKind};
 use crate::policy::{self, Decision, Evaluation, Layer, RawValue, Request, StatementRef, layer_name};
 use crate::rules::policy_lints;
+use crate::source::iam_snapshot::{self, PolicyInputs};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Fixes added for layers that still block, at most (identity, boundary, resource, organization).
 const MAX_LAYER_FIXES: usize = 4;
+
+/// Reads the policy inputs (`--iam`, `--scp`, …), reports what cannot be read, and runs the post-pass.
+pub fn with_policy_inputs(report: &mut Report, inputs: &PolicyInputs) {
+    if inputs.is_empty() {
+        return;
+    }
+    let (snapshot, errors) = iam_snapshot::load(inputs);
+    report.errors.extend(errors);
+    explain_and_verify(report, &snapshot);
+}
 
 /// Explains every finding it can map to a principal of the snapshot, verifies its fixes, and appends lints on the
 /// policies in play.
@@ -356,7 +367,13 @@ fn record(fix: &mut Fix, eval: &Evaluation, world: &World, together: bool) {
     match eval.decision {
         Decision::Allowed if world.unknown_layers.is_empty() => {
             fix.verified = Some(true);
-            let granted: Vec<String> = eval.deciding_statements.iter().map(statement_phrase).collect();
+            // The organization's allows are implied; the note names the grants the fix is about.
+            let granted: Vec<String> = eval
+                .deciding_statements
+                .iter()
+                .filter(|s| !matches!(s.layer, Layer::Scp | Layer::Rcp))
+                .map(statement_phrase)
+                .collect();
             fix.verification_note =
                 Some(format!("re-evaluated {with} and every other policy in force: Allowed ({})", granted.join(", ")));
         }
@@ -433,6 +450,10 @@ fn remove_denies(world: &mut World, current: &Evaluation, layer: Layer) -> Resul
     denies.iter().map(|s| remove_statement(world, &s.policy_id, layer, s.statement_index)).collect()
 }
 
+fn has_deny(eval: &Evaluation, layer: Layer) -> bool {
+    eval.deciding_statements.iter().any(|s| s.layer == layer && s.effect == "Deny")
+}
+
 fn org_policy_reason(world: &World) -> String {
     let account = account_of(&world.principal.arn).unwrap_or("this account");
     format!(
@@ -471,7 +492,8 @@ fn verify_fixes(
     }
     let mut current = initial;
     let mut applied = 0usize;
-    let mut fixed_layers: Vec<Layer> = Vec::new();
+    // (layer, was an explicit deny): removing a Deny and adding a missing Allow in one layer are different fixes.
+    let mut fixed_layers: Vec<(Layer, bool)> = Vec::new();
     for fix in f.fixes.iter_mut() {
         let Some(layer) = layer_of_target(fix.target) else { continue };
         if current.decision == Decision::Allowed {
@@ -482,19 +504,20 @@ fn verify_fixes(
         if !current.blocked_by.contains(&layer) {
             fix.verified = Some(false);
             fix.verification_note = Some(format!(
-                "not needed: the {} does not block this call; what blocks is {}",
+                "not needed: nothing in the {} blocks this call; what blocks is {}",
                 layer_name(layer),
                 describe_block(&current)
             ));
             continue;
         }
+        let explicit = has_deny(&current, layer);
         match apply_fix(world, fix, &current, &action, resource) {
             Ok(changes) => {
                 describe_changes(fix, &changes, principal);
                 current = evaluate_world(world, request);
                 record(fix, &current, world, applied > 0);
                 applied += 1;
-                fixed_layers.push(layer);
+                fixed_layers.push((layer, explicit));
             }
             Err(why) => {
                 fix.verified = Some(false);
@@ -505,7 +528,8 @@ fn verify_fixes(
     let mut added = 0;
     while current.decision != Decision::Allowed && added < MAX_LAYER_FIXES {
         let Some(layer) = primary_block(&current) else { break };
-        let repeated = fixed_layers.contains(&layer);
+        let explicit = has_deny(&current, layer);
+        let repeated = fixed_layers.contains(&(layer, explicit));
         let mut fix = layer_fix(world, &current, layer, principal, &action, resource);
         added += 1;
         if repeated {
@@ -521,9 +545,7 @@ fn verify_fixes(
         let outcome = match layer {
             Layer::Scp | Layer::Rcp => Err(org_policy_reason(world)),
             Layer::Session | Layer::VpcEndpoint => Err(format!("the {} is not among the inputs", layer_name(layer))),
-            _ if current.deciding_statements.iter().any(|s| s.layer == layer && s.effect == "Deny") => {
-                remove_denies(world, &current, layer)
-            }
+            _ if explicit => remove_denies(world, &current, layer),
             _ => match &fix.document {
                 Some(doc) if layer == Layer::Identity => {
                     add_identity_statements(world, &statements_of(doc)).map(|c| vec![c])
@@ -541,7 +563,7 @@ fn verify_fixes(
                 current = evaluate_world(world, request);
                 record(&mut fix, &current, world, applied > 0);
                 applied += 1;
-                fixed_layers.push(layer);
+                fixed_layers.push((layer, explicit));
                 f.fixes.push(fix);
             }
             Err(why) => {

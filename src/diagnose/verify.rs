@@ -527,13 +527,22 @@ fn quote(document: &Value) -> String {
 pub fn apply_command(change: &Change, principal: &PrincipalFacts) -> Option<String> {
     let doc = quote(&change.document);
     let id = change.policy_id.as_str();
+    let (kind, flag) = match principal.kind {
+        PrincipalKind::Role => ("role", "--role-name"),
+        PrincipalKind::User => ("user", "--user-name"),
+    };
+    // IAM rejects a policy without statements: a policy whose last statement goes is deleted or detached.
+    if crate::source::iam_snapshot::statements(&change.document).is_empty() {
+        if let Some(name) = id.strip_prefix("inline:") {
+            return Some(format!("aws iam delete-{kind}-policy {flag} {} --policy-name {name}", principal.name));
+        }
+        if id.contains(":policy/") {
+            return Some(format!("aws iam detach-{kind}-policy {flag} {} --policy-arn {id}", principal.name));
+        }
+    }
     if let Some(name) = id.strip_prefix("inline:") {
-        let (verb, flag) = match principal.kind {
-            PrincipalKind::Role => ("put-role-policy", "--role-name"),
-            PrincipalKind::User => ("put-user-policy", "--user-name"),
-        };
         return Some(format!(
-            "aws iam {verb} {flag} {} --policy-name {name} --policy-document '{doc}'",
+            "aws iam put-{kind}-policy {flag} {} --policy-name {name} --policy-document '{doc}'",
             principal.name
         ));
     }
@@ -544,12 +553,8 @@ pub fn apply_command(change: &Change, principal: &PrincipalFacts) -> Option<Stri
     if id.contains(":iam::") && id.contains(":policy/") && !is_aws_managed_policy_arn(id) {
         return Some(if change.created {
             let name = id.rsplit('/').next().unwrap_or(id);
-            let (verb, flag) = match principal.kind {
-                PrincipalKind::Role => ("attach-role-policy", "--role-name"),
-                PrincipalKind::User => ("attach-user-policy", "--user-name"),
-            };
             format!(
-                "aws iam create-policy --policy-name {name} --policy-document '{doc}' && aws iam {verb} {flag} {} --policy-arn {id}",
+                "aws iam create-policy --policy-name {name} --policy-document '{doc}' && aws iam attach-{kind}-policy {flag} {} --policy-arn {id}",
                 principal.name
             )
         } else {
@@ -586,6 +591,14 @@ pub fn apply_command(change: &Change, principal: &PrincipalFacts) -> Option<Stri
 /// Fills a fix from the change that implements it: patch, whole document to put, command.
 pub fn describe_change(fix: &mut Fix, change: &Change, principal: &PrincipalFacts) {
     fix.patch = Some(change.patch_json());
+    if change.created && change.layer == Layer::Resource {
+        // The current policy was not among the inputs: a put command would replace whatever it holds.
+        fix.steps.push(format!(
+            "the current policy of `{}` was not given: add the statement to it rather than replacing it",
+            change.policy_id
+        ));
+        return;
+    }
     if let Some(command) = apply_command(change, principal) {
         fix.commands.retain(|c| !c.starts_with("aws iam put-role-policy") && !c.starts_with("aws iam put-user-policy"));
         fix.commands.insert(0, command);
