@@ -41,7 +41,7 @@ pub struct TrailArgs {
     pub region: Option<String>,
 
     #[command(flatten)]
-    pub policies: super::policy_inputs::PolicyInputArgs,
+    pub policies: Box<super::policy_inputs::PolicyInputArgs>,
 }
 
 /// RFC 3339, or an age relative to now: `<n>s|m|h|d|w`.
