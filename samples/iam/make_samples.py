@@ -143,8 +143,9 @@ repository_policy = {"registryId": "444455556666", "repositoryName": "platform/b
                                                               "ecr:BatchCheckLayerAvailability"]}), indent=2)}
 
 
-def event(n, role_name, role_arn, source, name, error_code, message, request, user_agent, resources=None):
-    return {
+def event(n, role_name, role_arn, source, name, error_code, message, request, user_agent, resources=None,
+          via=None):
+    record = {
         "eventVersion": "1.09",
         "userIdentity": {
             "type": "AssumedRole",
@@ -178,6 +179,12 @@ def event(n, role_name, role_arn, source, name, error_code, message, request, us
         "recipientAccountId": ACCOUNT,
         "eventCategory": "Management" if name not in ("GetObject", "PutObject") else "Data",
     }
+    if via:
+        # A service calling with the role's credentials (forward access session) names itself here.
+        record["userIdentity"]["invokedBy"] = via
+        record["sourceIPAddress"] = via
+        record["userAgent"] = via
+    return record
 
 
 APP_UA = "Boto3/1.34.90 md/Botocore#1.34.90 ua/2.0 os/linux#5.10.214 md/arch#x86_64 lang/python#3.12.3"
@@ -207,11 +214,13 @@ records = [
            "imageIds": [{"imageTag": "2024.05"}], "acceptedMediaTypes": ["application/vnd.docker.distribution.manifest.v2+json"]},
           AGENT_UA),
     # 5. The key policy neither names the role nor delegates to the account: the identity Allow does not count.
+    #    Secrets Manager decrypts the secret with the execution role's credentials while ECS fetches it.
     event(5, "orders-api-execution", EXEC_ROLE, "kms.amazonaws.com", "Decrypt", "AccessDeniedException",
           f"User: {exec_assumed} is not authorized to perform: kms:Decrypt on resource: {KEY} because no "
           "resource-based policy allows the kms:Decrypt action",
           {"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"SecretARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:orders/db-AbCdEf"}},
-          AGENT_UA, resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY}]),
+          AGENT_UA, resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY}],
+          via="secretsmanager.amazonaws.com"),
     # 6. GetAuthorizationToken scoped to a repository ARN never matches.
     event(6, "orders-api-execution", EXEC_ROLE, "ecr.amazonaws.com", "GetAuthorizationToken",
           "AccessDeniedException",

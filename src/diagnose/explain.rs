@@ -77,6 +77,18 @@ pub fn request_context_of_event(event: &TrailEvent) -> Value {
         put("aws:userid", identity.principal_id.as_deref());
         put("aws:PrincipalType", identity.identity_type.as_deref());
     }
+    // A service calling with the role's credentials (forward access sessions): `invokedBy` names it, and KMS
+    // sees it as `kms:ViaService`.
+    let via = event.invoked_by().or(event.source_ip_address.as_deref()).filter(|s| s.ends_with(".amazonaws.com"));
+    if let Some(service) = via {
+        ctx.insert("aws:ViaAWSService".into(), json!("true"));
+        ctx.insert("aws:CalledVia".into(), json!([service]));
+        if event.event_source.as_deref() == Some("kms.amazonaws.com")
+            && let (Some(prefix), Some(region)) = (service.strip_suffix(".amazonaws.com"), event.aws_region.as_deref())
+        {
+            ctx.insert("kms:ViaService".into(), json!(format!("{prefix}.{region}.amazonaws.com")));
+        }
+    }
     if let Some(time) = event.event_time.as_deref().and_then(epoch_seconds) {
         ctx.insert("aws:EpochTime".into(), json!(time.to_string()));
     }
@@ -143,11 +155,33 @@ fn request_context(f: &Finding, principal: &PrincipalFacts, resource: &str) -> V
     derive("aws:PrincipalIsAWSService".into(), Some("false".into()));
     derive("aws:CurrentTime".into(), f.first_seen.clone());
     derive("aws:EpochTime".into(), f.first_seen.as_deref().and_then(epoch_seconds).map(|s| s.to_string()));
-    derive("aws:RequestedRegion".into(), resource.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string));
+    let region = resource.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
+    derive("aws:RequestedRegion".into(), region.clone());
+    // ECS fetches secrets and parameters through Secrets Manager / SSM, which call KMS on the role's behalf.
+    if let (Some(action), Some(region)) = (f.action.as_deref(), region.as_deref())
+        && action.to_ascii_lowercase().starts_with("kms:")
+        && let Some(service) = via_service_of_text(f)
+    {
+        derive("kms:ViaService".into(), Some(format!("{service}.{region}.amazonaws.com")));
+        derive("aws:ViaAWSService".into(), Some("true".into()));
+    }
     for (key, value) in &principal.tags {
         derive(format!("aws:PrincipalTag/{key}"), Some(value.clone()));
     }
     ctx
+}
+
+/// The service a KMS call went through, as the stopped reason tells it (`unable to retrieve secret from asm`,
+/// `… from ssm`).
+fn via_service_of_text(f: &Finding) -> Option<&'static str> {
+    let text = f.evidence.iter().filter_map(|e| e.text.as_deref()).collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    if text.contains("secret from asm") || text.contains("secretsmanager") {
+        Some("secretsmanager")
+    } else if text.contains("from ssm") || text.contains("ssm parameter") {
+        Some("ssm")
+    } else {
+        None
+    }
 }
 
 fn raw_json(raw: &RawValue) -> Value {
@@ -295,8 +329,42 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     if eval.decision != Decision::Allowed {
         refine_cause(f, &eval, &action);
     }
+    for fix in f.fixes.iter_mut() {
+        restore_role_path(fix, principal);
+    }
     verify_fixes(f, &mut world, &request, eval, principal, &resource);
     Some(principal.arn.clone())
+}
+
+/// An assumed-role ARN drops the role's path, so a fix built from the message names `role/NAME`, which IAM, KMS
+/// and the other services reject as an unknown principal when the role lives at `/service-role/NAME`. The snapshot
+/// knows the path: put it back.
+fn restore_role_path(fix: &mut Fix, principal: &PrincipalFacts) {
+    if principal.kind != PrincipalKind::Role || principal.path == "/" {
+        return;
+    }
+    let Some(account) = account_of(&principal.arn) else { return };
+    let pathless = format!("arn:{}:iam::{account}:role/{}", partition_of(&principal.arn), principal.name);
+    let quoted = format!("\"{pathless}\"");
+    let mut changed = false;
+    if let Some(document) = &fix.document
+        && let Ok(text) = serde_json::to_string(document)
+        && text.contains(&quoted)
+        && let Ok(restored) = serde_json::from_str(&text.replace(&quoted, &format!("\"{}\"", principal.arn)))
+    {
+        fix.document = Some(restored);
+        changed = true;
+    }
+    if fix.target_arn.as_deref() == Some(pathless.as_str()) {
+        fix.target_arn = Some(principal.arn.clone());
+        changed = true;
+    }
+    if changed {
+        fix.steps.push(format!(
+            "the role ARN is `{}` (path `{}`): the message's session ARN omits the path",
+            principal.arn, principal.path
+        ));
+    }
 }
 
 fn layer_matches(layer: Layer, message: PolicyType) -> bool {
@@ -492,7 +560,8 @@ fn verify_fixes(
     }
     let mut current = initial;
     let mut applied = 0usize;
-    // (layer, was an explicit deny): removing a Deny and adding a missing Allow in one layer are different fixes.
+    // Layers this pass added a fix for, with whether it removed a Deny (removing a Deny and adding a missing Allow
+    // in one layer are different fixes).
     let mut fixed_layers: Vec<(Layer, bool)> = Vec::new();
     for fix in f.fixes.iter_mut() {
         let Some(layer) = layer_of_target(fix.target) else { continue };
@@ -511,13 +580,24 @@ fn verify_fixes(
             continue;
         }
         let explicit = has_deny(&current, layer);
+        let before = world.clone();
         match apply_fix(world, fix, &current, &action, resource) {
             Ok(changes) => {
                 describe_changes(fix, &changes, principal);
-                current = evaluate_world(world, request);
+                let after = evaluate_world(world, request);
+                if after.blocked_by.contains(&layer) && has_deny(&after, layer) == explicit {
+                    // The change does not touch what blocks: keep it out of the copy the next fixes are judged on.
+                    *world = before;
+                    fix.verified = Some(false);
+                    fix.verification_note = Some(format!(
+                        "still denied with this fix applied: {}; the statement it adds does not match this request (compare its Principal, Action, Resource and Condition with the request in the explanation)",
+                        describe_block(&after)
+                    ));
+                    continue;
+                }
+                current = after;
                 record(fix, &current, world, applied > 0);
                 applied += 1;
-                fixed_layers.push((layer, explicit));
             }
             Err(why) => {
                 fix.verified = Some(false);

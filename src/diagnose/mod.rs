@@ -1,5 +1,6 @@
 //! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.
 
 pub mod explain;
+pub mod reason;
 pub mod trail;
 pub mod verify;
