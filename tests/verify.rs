@@ -284,3 +284,28 @@ fn bad_policy_inputs_are_reported_and_the_rest_is_analysed() {
     let policy_errors = trail(&["--iam".into(), bad_version.display().to_string()]).report["errors"].clone();
     assert!(policy_errors.to_string().contains("$.Policies[0]"), "{policy_errors}");
 }
+
+#[test]
+fn reason_with_the_snapshot_restores_the_role_path_and_verifies_the_key_policy_fix() {
+    // A real-shaped stopped reason: ECS fetching a secret whose key policy does not name the execution role.
+    let text = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/orders-api-execution/5d1f3a9c0b7e4e2a8c6d4b2f0e8a6c4d is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 because no resource-based policy allows the kms:Decrypt action status code: 400, request id: 1b2c3d4e";
+    let r = run(&[
+        "reason".into(),
+        text.into(),
+        "--format".into(),
+        "json".into(),
+        "--iam".into(),
+        sample("account-authorization-details.json"),
+        "--key-policy".into(),
+        format!("{KEY}={}", sample("kms-get-key-policy.json")),
+    ]);
+    let f = finding(&r.report, "kms:Decrypt");
+    let context = &f["explanation"]["request"]["context"];
+    // The call went through Secrets Manager; the role's ARN keeps its path.
+    assert_eq!(context["kms:ViaService"], "secretsmanager.us-east-1.amazonaws.com");
+    assert_eq!(context["aws:PrincipalArn"], EXEC_ROLE);
+    let key_fix = fixes(f).iter().find(|x| x["target"] == "key-policy").expect("key-policy fix");
+    assert_eq!(key_fix["verified"], true, "{}", note(key_fix));
+    let added = &key_fix["patch"]["operations"][0]["value"];
+    assert_eq!(added["Principal"]["AWS"], EXEC_ROLE, "{added}");
+}

@@ -780,6 +780,26 @@ mod tests {
     }
 
     #[test]
+    fn a_fix_that_misses_the_request_is_rejected_and_a_matching_one_added() {
+        let snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a/*"}]}));
+        let mut f = denied_finding("s3:GetObject", "arn:aws:s3:::b/key");
+        // A fix scoped to the wrong object, as a hand-written one might be.
+        f.fixes = vec![fix::identity_allow(f.principal.as_deref(), "s3:GetObject", "arn:aws:s3:::b/other-key")];
+        let mut report = Report::default();
+        report.findings.push(f);
+        explain_and_verify(&mut report, &snapshot);
+        let fixes = &report.findings[0].fixes;
+        assert_eq!(fixes[0].verified, Some(false));
+        assert!(fixes[0].verification_note.as_deref().unwrap().contains("does not match this request"));
+        let added = fixes.last().unwrap();
+        assert_eq!(added.verified, Some(true), "{:?}", added.verification_note);
+        // Judged on a copy without the rejected change: the patch adds only the right resource.
+        let ops = &added.patch.as_ref().unwrap()["operations"];
+        assert_eq!(ops[0]["value"], json!(["arn:aws:s3:::a/*", "arn:aws:s3:::b/key"]));
+    }
+
+    #[test]
     fn explicit_deny_in_scp_stays_unverified_with_reason() {
         let mut snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": []}));
         snapshot.org_policies.push(crate::model::iam::OrgPolicy {
