@@ -800,6 +800,58 @@ mod tests {
     }
 
     #[test]
+    fn boundary_without_the_action_gets_its_own_verified_fix() {
+        let boundary_arn = "arn:aws:iam::111122223333:policy/app-boundary";
+        let mut snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:111122223333:jobs"}]}));
+        snapshot.principals[0].permissions_boundary_arn = Some(boundary_arn.into());
+        snapshot.managed_policies.insert(
+            boundary_arn.into(),
+            crate::model::iam::ManagedPolicy {
+                arn: boundary_arn.into(),
+                name: "app-boundary".into(),
+                default_version_id: Some("v1".into()),
+                document: json!({"Version": "2012-10-17", "Statement": [
+                    {"Sid": "Storage", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            },
+        );
+        let mut report = Report::default();
+        report.findings.push(denied_finding("sqs:SendMessage", "arn:aws:sqs:us-east-1:111122223333:jobs"));
+        explain_and_verify(&mut report, &snapshot);
+        let f = &report.findings[0];
+        assert_eq!(f.cause, Cause::PermissionsBoundaryDenied);
+        let fix = f.fixes.iter().find(|x| x.target == FixTarget::PermissionsBoundary).expect("boundary fix");
+        assert_eq!(fix.verified, Some(true), "{:?}", fix.verification_note);
+        let patch = fix.patch.as_ref().unwrap();
+        assert_eq!(patch["policy"], boundary_arn);
+        assert_eq!(patch["limit"], 6144);
+        assert!(fix.commands[0].starts_with(&format!("aws iam create-policy-version --policy-arn {boundary_arn}")));
+    }
+
+    #[test]
+    fn trust_policy_fix_is_verified_against_the_target_role() {
+        let target = "arn:aws:iam::111122223333:role/deployer";
+        let mut snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]}));
+        snapshot.principals.push(PrincipalFacts {
+            arn: target.into(),
+            name: "deployer".into(),
+            path: "/".into(),
+            trust_policy: Some(json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}]})),
+            ..PrincipalFacts::default()
+        });
+        let mut report = Report::default();
+        report.findings.push(denied_finding("sts:AssumeRole", target));
+        explain_and_verify(&mut report, &snapshot);
+        let f = &report.findings[0];
+        assert_eq!(f.cause, Cause::TrustPolicyDenied);
+        let fix = f.fixes.iter().find(|x| x.target == FixTarget::TrustPolicy).expect("trust fix");
+        assert_eq!(fix.verified, Some(true), "{:?}", fix.verification_note);
+        assert!(fix.commands[0].starts_with("aws iam update-assume-role-policy --role-name deployer"));
+    }
+
+    #[test]
     fn explicit_deny_in_scp_stays_unverified_with_reason() {
         let mut snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": []}));
         snapshot.org_policies.push(crate::model::iam::OrgPolicy {
