@@ -117,6 +117,9 @@ impl World {
                     world.docs.push(d);
                 }
                 if kind == OrgPolicyKind::Scp && !has_allow {
+                    world.not_checked.push(format!(
+                        "no Allow among the SCPs given for `{level}`: AWS's default `FullAWSAccess` is assumed there"
+                    ));
                     let full = json!({"Version": "2012-10-17",
                         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
                     let mut d = doc(FULL_AWS_ACCESS, layer, full, false);
