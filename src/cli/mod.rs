@@ -39,6 +39,8 @@ pub enum Command {
     Reason(reason::ReasonArgs),
     /// Evaluate an IAM request against policies and say which statement decides
     Simulate(Box<simulate::SimulateArgs>),
+    /// Print the read-only IAM policy the live diagnosis needs (also docs/permissions.json)
+    Permissions(live::PermissionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -112,6 +114,7 @@ pub fn main() -> i32 {
         Some(Command::Trail(args)) => trail::run(args, &cli.global),
         Some(Command::Reason(args)) => reason::run(args, &cli.global),
         Some(Command::Simulate(args)) => simulate::run(*args, &cli.global),
+        Some(Command::Permissions(args)) => live::permissions(args),
         None => live::run(cli.live, &cli.global),
     }
 }

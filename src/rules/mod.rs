@@ -14,10 +14,12 @@ mod kms;
 mod logging;
 mod network;
 pub mod policy_lints;
+pub mod policy_match;
 mod registry;
 mod runtime;
 mod secrets;
 mod task_definition;
+pub mod task_facts;
 pub mod text;
 
 use crate::fix::{self, FixContext};
