@@ -243,6 +243,11 @@ pub fn suggest(f: &Finding, ctx: &FixContext) -> Vec<Fix> {
             ],
         )],
         Cause::HostFailure => vec![host(&facts)],
+        // Policy lints (`rules::policy_lints`) carry their own fixes.
+        Cause::OverlyBroadResource
+        | Cause::ExecutionRoleHasAppPermissions
+        | Cause::TrustPolicyUnconditioned
+        | Cause::ActionScopedToUnusableArn => Vec::new(),
         Cause::ScalingOrDeployment | Cause::Unknown => Vec::new(),
     };
     for fix in &mut fixes {

@@ -13,6 +13,7 @@ mod image_pull;
 mod kms;
 mod logging;
 mod network;
+pub mod policy_lints;
 mod registry;
 mod runtime;
 mod secrets;
