@@ -1,6 +1,7 @@
 //! Raw arguments → resolved options → one of the jobs. Nothing below `cli` parses argv or picks a format.
 
 mod live;
+pub mod policy_inputs;
 mod reason;
 mod simulate;
 mod trail;

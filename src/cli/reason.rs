@@ -36,6 +36,9 @@ pub struct ReasonArgs {
     /// Print the cause catalogue (rule id, cause, title) instead of classifying
     #[arg(long)]
     pub list_rules: bool,
+
+    #[command(flatten)]
+    pub policies: Box<super::policy_inputs::PolicyInputArgs>,
 }
 
 pub fn run(args: ReasonArgs, global: &GlobalArgs) -> i32 {
@@ -64,7 +67,8 @@ pub fn run(args: ReasonArgs, global: &GlobalArgs) -> i32 {
         caller_principal: args.caller,
         ..FixContext::default()
     };
-    let report = diagnose(&input, name, &ctx);
+    let mut report = diagnose(&input, name, &ctx);
+    crate::diagnose::explain::with_policy_inputs(&mut report, &args.policies.inputs());
     super::emit(&report, global)
 }
 
@@ -95,7 +99,18 @@ pub fn catalogue_markdown() -> String {
             .filter(|r| r.cause == *cause || r.yields.contains(cause))
             .map(|r| format!("`{}`", r.id))
             .collect();
-        let by = if by.is_empty() { "(live and CloudTrail diagnoses only)".to_string() } else { by.join(", ") };
+        let lint = matches!(
+            cause,
+            Cause::OverlyBroadResource
+                | Cause::ExecutionRoleHasAppPermissions
+                | Cause::TrustPolicyUnconditioned
+                | Cause::ActionScopedToUnusableArn
+        );
+        let by = match () {
+            _ if !by.is_empty() => by.join(", "),
+            _ if lint => "(policy lint, with `--iam`: `rules::policy_lints`)".to_string(),
+            _ => "(live and CloudTrail diagnoses only)".to_string(),
+        };
         out.push_str(&format!("| `{}` | {by} |\n", cause.id()));
     }
     out.push_str("\n## Rules\n");

@@ -39,6 +39,9 @@ pub struct TrailArgs {
     /// Only events of this region (awsRegion)
     #[arg(long)]
     pub region: Option<String>,
+
+    #[command(flatten)]
+    pub policies: Box<super::policy_inputs::PolicyInputArgs>,
 }
 
 /// RFC 3339, or an age relative to now: `<n>s|m|h|d|w`.
@@ -70,7 +73,8 @@ pub fn run(args: TrailArgs, global: &GlobalArgs) -> i32 {
         region: args.region,
     };
     let source = OfflineTrail::new(args.paths);
-    let report = diagnose::trail::diagnose(&source, &filter);
+    let mut report = diagnose::trail::diagnose(&source, &filter);
+    diagnose::explain::with_policy_inputs(&mut report, &args.policies.inputs());
     let code = super::emit(&report, global);
     // Every input failed: nothing was analysed, which is not a partial result.
     let count = |key: &str| report.stats.get(key).and_then(|v| v.as_u64()).unwrap_or(0);

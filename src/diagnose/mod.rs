@@ -1,5 +1,7 @@
 //! The one step that joins evidence, rules, the policy evaluator and fixes into a `Report`.
 
+pub mod explain;
 pub mod live;
 pub mod reason;
 pub mod trail;
+pub mod verify;

@@ -173,6 +173,8 @@ struct Group {
     more_sessions: bool,
     vpc_endpoint: Option<String>,
     event: String,
+    /// Request context keys of the earliest event (policy explanation, `diagnose::explain`).
+    request_context: serde_json::Value,
 }
 
 impl Group {
@@ -206,6 +208,9 @@ impl Group {
         };
         // Keep the earliest samples, whatever order parallel workers deliver events in.
         let at = self.samples.partition_point(|s| (&s.time, &s.event_id) <= (&sample.time, &sample.event_id));
+        if at == 0 {
+            self.request_context = super::explain::request_context_of_event(event);
+        }
         if at < SAMPLES {
             self.samples.insert(at, sample);
             self.samples.truncate(SAMPLES);
@@ -243,6 +248,7 @@ impl Group {
             f.details.insert("vpc_endpoint_id".into(), vpce);
         }
         f.fixes = access_denied::first_fixes(&f);
+        f.request_context = Some(self.request_context);
         f
     }
 }
@@ -282,6 +288,7 @@ pub fn diagnose(source: &dyn TrailSource, filter: &EventFilter) -> Report {
                 more_sessions: false,
                 vpc_endpoint: None,
                 event: event_name,
+                request_context: serde_json::Value::Null,
             }
         });
         group.add(&event, file);

@@ -44,6 +44,14 @@ pub enum Cause {
     SpotInterruption,
     HostFailure,
     ScalingOrDeployment,
+    /// Policy lint: `Resource: "*"` on an action that supports resource-level scoping.
+    OverlyBroadResource,
+    /// Policy lint: an execution role that grants application permissions (the task role's job).
+    ExecutionRoleHasAppPermissions,
+    /// Policy lint: a trust policy for `ecs-tasks.amazonaws.com` without `aws:SourceAccount`/`aws:SourceArn`.
+    TrustPolicyUnconditioned,
+    /// Policy lint: an action scoped to an ARN it cannot use, so the statement silently never matches.
+    ActionScopedToUnusableArn,
     Unknown,
 }
 
@@ -81,6 +89,10 @@ impl Cause {
         Cause::SpotInterruption,
         Cause::HostFailure,
         Cause::ScalingOrDeployment,
+        Cause::OverlyBroadResource,
+        Cause::ExecutionRoleHasAppPermissions,
+        Cause::TrustPolicyUnconditioned,
+        Cause::ActionScopedToUnusableArn,
         Cause::Unknown,
     ];
 
@@ -119,6 +131,10 @@ impl Cause {
             Cause::SpotInterruption => "spot-interruption",
             Cause::HostFailure => "host-failure",
             Cause::ScalingOrDeployment => "scaling-or-deployment",
+            Cause::OverlyBroadResource => "overly-broad-resource",
+            Cause::ExecutionRoleHasAppPermissions => "execution-role-has-app-permissions",
+            Cause::TrustPolicyUnconditioned => "trust-policy-unconditioned",
+            Cause::ActionScopedToUnusableArn => "action-scoped-to-unusable-arn",
             Cause::Unknown => "unknown",
         }
     }
@@ -322,6 +338,10 @@ pub struct Fix {
     /// Steps that are not a policy document (network, task definition, registry).
     #[serde(default)]
     pub steps: Vec<String>,
+    /// The smallest change to an existing policy: `{"policy": name-or-ARN, "operations": [RFC 6902 JSON Patch]}`
+    /// against the policy's current document, where the policy is known.
+    #[serde(default)]
+    pub patch: Option<Value>,
 }
 
 impl Fix {
@@ -337,6 +357,7 @@ impl Fix {
             terraform: None,
             cloudformation: None,
             steps: Vec::new(),
+            patch: None,
         }
     }
 }
@@ -379,6 +400,11 @@ pub struct Finding {
     /// The evaluator's per-layer decision and deciding statements, where policies were available.
     #[serde(default)]
     pub explanation: Option<Value>,
+    /// Request context keys the event supplies (`aws:CurrentTime`, `aws:SourceIp`, `aws:SourceVpce`,
+    /// `aws:RequestedRegion`, …) as a JSON object of key → string or list of strings; the explanation and the
+    /// fix verification evaluate the request with them.
+    #[serde(default)]
+    pub request_context: Option<Value>,
 }
 
 impl Finding {
@@ -403,6 +429,7 @@ impl Finding {
             details: BTreeMap::new(),
             alternatives: Vec::new(),
             explanation: None,
+            request_context: None,
         }
     }
 }

@@ -39,6 +39,14 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
         if !f.alternatives.is_empty() {
             writeln!(out)?;
         }
+        // The policy evaluation (`diagnose::explain`), where policies were given.
+        let explanation = f.explanation.as_ref().map(super::explanation_lines).unwrap_or_default();
+        for line in &explanation {
+            writeln!(out, "- {}", line.replace('|', "\\|"))?;
+        }
+        if !explanation.is_empty() {
+            writeln!(out)?;
+        }
         for fix in &f.fixes {
             let verified = match fix.verified {
                 Some(true) => " (verified)",

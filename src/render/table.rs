@@ -51,6 +51,10 @@ fn describe(f: &Finding) -> String {
     for alt in &f.alternatives {
         lines.push(format!("or: {} ({}) {}", alt.cause, alt.confidence.as_str(), alt.summary));
     }
+    // The policy evaluation (`diagnose::explain`), where policies were given.
+    if let Some(e) = &f.explanation {
+        lines.extend(super::explanation_lines(e));
+    }
     lines.join("\n")
 }
 

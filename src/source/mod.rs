@@ -6,6 +6,7 @@ pub mod ecr;
 pub mod ecs;
 pub mod error;
 pub mod iam;
+pub mod iam_snapshot;
 pub mod kms;
 pub mod live;
 pub mod logs;
