@@ -145,7 +145,12 @@ fn execution_role_without_ecr_permissions() {
     assert_eq!(f["role_session"], text(&facts, "task_id"));
     assert!(f["evidence"].as_array().expect("evidence").iter().any(|e| e["source"] == "cloudtrail"));
     assert!(f["evidence"].as_array().expect("evidence").iter().any(|e| e["source"] == "stopped-reason"));
-    assert_eq!(f["explanation"][0]["decision"], "implicit-deny");
+    // The evaluator's explanation, with the facts' own check kept beside it; the fix is verified against the
+    // policies the diagnosis fetched.
+    assert_eq!(f["explanation"]["decision"], "ImplicitlyDenied");
+    assert_eq!(f["explanation"]["blocked_by"][0], "identity");
+    assert_eq!(f["explanation"]["fact_check"][0]["decision"], "implicit-deny");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]["verification_note"]);
     let doc = &f["fixes"][0]["document"];
     assert_eq!(doc["Statement"][0]["Action"], "ecr:GetAuthorizationToken");
     assert_eq!(doc["Statement"][0]["Resource"], "*");
@@ -207,8 +212,13 @@ fn kms_key_policy_without_the_execution_role() {
     let key = text(&facts, "key_arn");
     assert_eq!(f["resource"], key);
     assert_eq!(f["policy_type"], "key");
-    assert_eq!(f["explanation"]["decision"], "implicit-deny");
+    // The evaluator's explanation (the key policy blocks), the facts' check beside it, the fix verified.
+    assert_eq!(f["explanation"]["decision"], "ImplicitlyDenied");
+    assert_eq!(f["explanation"]["blocked_by"][0], "resource");
+    assert_eq!(f["explanation"]["fact_check"]["decision"], "implicit-deny");
+    assert_eq!(f["explanation"]["request"]["context"]["kms:ViaService"], "secretsmanager.us-east-1.amazonaws.com");
     let fix = &f["fixes"][0];
+    assert_eq!(fix["verified"], true, "{}", fix["verification_note"]);
     assert_eq!(fix["target"], "key-policy");
     assert_eq!(fix["target_arn"], key);
     let statements = fix["document"]["Statement"].as_array().expect("statements");

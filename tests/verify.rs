@@ -210,7 +210,7 @@ fn kms_key_policy_without_iam_delegation_gets_a_verified_key_policy_fix() {
         fix["commands"][0]
             .as_str()
             .unwrap()
-            .starts_with(&format!("aws kms put-key-policy --region us-east-1 --key-id {KEY}"))
+            .starts_with(&format!("aws kms put-key-policy --key-id {KEY} --policy-name default"))
     );
 
     let without = trail(&["--iam".into(), sample("account-authorization-details.json")]);

@@ -31,6 +31,13 @@ pub fn with_policy_inputs(report: &mut Report, inputs: &PolicyInputs) {
     explain_and_verify(report, &snapshot);
 }
 
+/// The live diagnosis's post-pass: the policies it fetched, with the offline inputs (`--scp` …) under them.
+pub fn with_live_evidence(report: &mut Report, evidence: &crate::model::task::TaskEvidence, offline: &IamSnapshot) {
+    let mut snapshot = offline.clone();
+    snapshot.merge(IamSnapshot::from_task_evidence(evidence));
+    explain_and_verify(report, &snapshot);
+}
+
 /// Explains every finding it can map to a principal of the snapshot, verifies its fixes, and appends lints on the
 /// policies in play.
 pub fn explain_and_verify(report: &mut Report, snapshot: &IamSnapshot) {
@@ -292,8 +299,9 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     let action = f.action.clone()?;
     let observed = f.principal.clone()?;
     let Some(principal) = snapshot.principal_for(&observed) else {
-        f.explanation = Some(
-            json!({"not_checked": [format!("`{observed}` is not in the IAM snapshot: its policies are unknown")]}),
+        // A rule's own explanation (the live facts') stays when the policies cannot be evaluated.
+        f.explanation.get_or_insert_with(
+            || json!({"not_checked": [format!("`{observed}` is not in the IAM snapshot: its policies are unknown")]}),
         );
         return None;
     };
@@ -301,8 +309,9 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
         Some(r) => r,
         None if !needs_resource(&action) => "*".to_string(),
         None => {
-            f.explanation =
-                Some(json!({"not_checked": ["the event does not name the resource: the request cannot be evaluated"]}));
+            f.explanation.get_or_insert_with(
+                || json!({"not_checked": ["the event does not name the resource: the request cannot be evaluated"]}),
+            );
             return Some(principal.arn.clone());
         }
     };
@@ -324,6 +333,10 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
         );
     } else if let Some(message_layer) = f.policy_type {
         explanation["agrees_with_message"] = json!(eval.blocked_by.iter().any(|l| layer_matches(*l, message_layer)));
+    }
+    // What a rule concluded before the evaluator ran (the live facts' check) is kept beside it.
+    if let Some(previous) = f.explanation.take() {
+        explanation["fact_check"] = previous;
     }
     f.explanation = Some(explanation);
     if eval.decision != Decision::Allowed {
