@@ -345,7 +345,8 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     for fix in f.fixes.iter_mut() {
         restore_role_path(fix, principal);
     }
-    verify_fixes(f, &mut world, &request, eval, principal, &resource);
+    let companions = Companions { snapshot, caller: &caller, raw: &raw };
+    verify_fixes(f, &mut world, &request, eval, principal, &resource, &companions);
     Some(principal.arn.clone())
 }
 
@@ -473,6 +474,78 @@ fn record(fix: &mut Fix, eval: &Evaluation, world: &World, together: bool) {
     }
 }
 
+/// What the other calls an identity fix grants are judged with.
+struct Companions<'a> {
+    snapshot: &'a IamSnapshot,
+    caller: &'a str,
+    raw: &'a [(String, RawValue)],
+}
+
+/// Companion calls checked per fix, at most.
+const MAX_COMPANIONS: usize = 8;
+
+impl Companions<'_> {
+    /// A fix often grants several calls (`ecr:BatchGetImage` on the repository beside `ecr:GetAuthorizationToken`):
+    /// each is evaluated with the fix applied and its own resource's policies in force. One that stays denied makes
+    /// the fix unverified; one that depends on a policy not given makes it unproven.
+    fn check(&self, fix: &mut Fix, world: &World, primary: (&str, &str)) {
+        if fix.verified != Some(true) || fix.target != FixTarget::IdentityPolicy {
+            return;
+        }
+        let Some(document) = &fix.document else { return };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for s in statements_of(document).iter().filter(|s| s["Effect"] == "Allow") {
+            let list = |key: &str| -> Vec<String> {
+                match s.get(key) {
+                    Some(Value::String(v)) => vec![v.clone()],
+                    Some(Value::Array(vs)) => vs.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            for action in list("Action").into_iter().filter(|a| !a.contains(['*', '?'])) {
+                for resource in list("Resource") {
+                    let concrete = resource == "*" || !resource.contains(['*', '?', '$']);
+                    let is_primary = action.eq_ignore_ascii_case(primary.0) && resource == primary.1;
+                    if concrete && !is_primary && !(resource == "*" && needs_resource(&action)) {
+                        pairs.push((action.clone(), resource));
+                    }
+                }
+            }
+        }
+        for (action, resource) in pairs.into_iter().take(MAX_COMPANIONS) {
+            let request = Request::new(self.caller, &action, &resource, None, self.raw);
+            let cross = match (request.principal_account(), request.effective_resource_account()) {
+                (Some(a), Some(b)) => a != b,
+                _ => false,
+            };
+            // The changed identity side, with the companion resource's own resource-side policies.
+            let mut companion = World::gather(self.snapshot, &world.principal, &action, &resource, cross);
+            let identity_side = |l: Layer| matches!(l, Layer::Identity | Layer::PermissionsBoundary);
+            companion.docs.retain(|d| !identity_side(d.layer));
+            companion.docs.extend(world.docs.iter().filter(|d| identity_side(d.layer)).cloned());
+            let eval = evaluate_world(&mut companion, &request);
+            let note = fix.verification_note.get_or_insert_with(String::new);
+            if eval.decision != Decision::Allowed {
+                fix.verified = Some(false);
+                note.push_str(&format!(
+                    "; but `{action}` on `{resource}`, which it also grants, stays denied: {}",
+                    describe_block(&eval)
+                ));
+                return;
+            }
+            if !companion.unknown_layers.is_empty() {
+                fix.verified = None;
+                let missing: Vec<&str> = companion.unknown_layers.iter().map(|l| layer_name(*l)).collect();
+                note.push_str(&format!(
+                    "; `{action}` on `{resource}`, which it also grants, is not proven: the {} was not among the inputs",
+                    missing.join(", ")
+                ));
+                return;
+            }
+        }
+    }
+}
+
 fn statements_of(document: &Value) -> Vec<Value> {
     crate::source::iam_snapshot::statements(document).into_iter().cloned().collect()
 }
@@ -561,6 +634,7 @@ fn verify_fixes(
     initial: Evaluation,
     principal: &PrincipalFacts,
     resource: &str,
+    companions: &Companions,
 ) {
     let action = request.action.clone();
     if initial.decision == Decision::Allowed {
@@ -610,6 +684,7 @@ fn verify_fixes(
                 }
                 current = after;
                 record(fix, &current, world, applied > 0);
+                companions.check(fix, world, (&action, resource));
                 applied += 1;
             }
             Err(why) => {
@@ -655,6 +730,7 @@ fn verify_fixes(
                 describe_changes(&mut fix, &changes, principal);
                 current = evaluate_world(world, request);
                 record(&mut fix, &current, world, applied > 0);
+                companions.check(&mut fix, world, (&action, resource));
                 applied += 1;
                 fixed_layers.push((layer, explicit));
                 f.fixes.push(fix);
@@ -810,6 +886,36 @@ mod tests {
         // Judged on a copy without the rejected change: the patch adds only the right resource.
         let ops = &added.patch.as_ref().unwrap()["operations"];
         assert_eq!(ops[0]["value"], json!(["arn:aws:s3:::a/*", "arn:aws:s3:::b/key"]));
+    }
+
+    #[test]
+    fn a_fix_granting_a_call_an_scp_denies_is_not_verified() {
+        let mut snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": []}));
+        snapshot.org_policies.push(crate::model::iam::OrgPolicy {
+            kind: crate::model::iam::OrgPolicyKind::Scp,
+            id: "p-nodelete".into(),
+            name: None,
+            level: "r-ab12".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]}),
+        });
+        let mut f = denied_finding("s3:GetObject", "arn:aws:s3:::b/key");
+        let mut fix = fix::identity_allow(f.principal.as_deref(), "s3:GetObject", "arn:aws:s3:::b/key");
+        fix.document = Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::b/key"}]}));
+        f.fixes = vec![fix];
+        let mut report = Report::default();
+        report.findings.push(f);
+        explain_and_verify(&mut report, &snapshot);
+        let fix = &report.findings[0].fixes[0];
+        assert_eq!(fix.verified, Some(false));
+        let note = fix.verification_note.as_deref().unwrap();
+        assert!(
+            note.contains("`s3:DeleteObject` on `arn:aws:s3:::b/key`, which it also grants, stays denied"),
+            "{note}"
+        );
+        assert!(note.contains("`NoDelete`"), "{note}");
     }
 
     #[test]
