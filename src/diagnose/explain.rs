@@ -290,6 +290,13 @@ fn explanation_json(eval: &Evaluation, request: &Request, raw: &[(String, RawVal
     })
 }
 
+fn is_cross_account(request: &Request) -> bool {
+    match (request.principal_account(), request.effective_resource_account()) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    }
+}
+
 fn needs_resource(action: &str) -> bool {
     crate::iamdata::action(action).is_none_or(|a| a.supports_resource_scoping())
 }
@@ -318,10 +325,7 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     let caller = caller_arn(principal, &observed, f.role_session.as_deref());
     let raw = request_context(f, principal, &resource);
     let request = Request::new(&caller, &action, &resource, None, &raw);
-    let cross_account = match (request.principal_account(), request.effective_resource_account()) {
-        (Some(a), Some(b)) => a != b,
-        _ => false,
-    };
+    let cross_account = is_cross_account(&request);
     let mut world = World::gather(snapshot, principal, &action, &resource, cross_account);
     let (set, errors) = world.policy_set();
     world.not_checked.extend(errors);
@@ -514,10 +518,7 @@ impl Companions<'_> {
         }
         for (action, resource) in pairs.into_iter().take(MAX_COMPANIONS) {
             let request = Request::new(self.caller, &action, &resource, None, self.raw);
-            let cross = match (request.principal_account(), request.effective_resource_account()) {
-                (Some(a), Some(b)) => a != b,
-                _ => false,
-            };
+            let cross = is_cross_account(&request);
             // The changed identity side, with the companion resource's own resource-side policies.
             let mut companion = World::gather(self.snapshot, &world.principal, &action, &resource, cross);
             let identity_side = |l: Layer| matches!(l, Layer::Identity | Layer::PermissionsBoundary);
