@@ -79,6 +79,8 @@ const APP_UAS: &[&str] = &[
     "aws-sdk-js/3.569.0 ua/2.0 os/linux#5.10.215-203.850.amzn2.x86_64 lang/js md/nodejs#20.12.2 api/dynamodb#3.569.0",
 ];
 const CLI_UA: &str = "aws-cli/2.15.40 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#ecs.run-task";
+/// Distinct denied calls per account and region.
+const DENIAL_SCENARIOS: u64 = 120;
 const SERVICES: &[&str] = &["orders", "billing", "search", "ingest", "notifier"];
 
 struct Ctx<'a> {
@@ -413,13 +415,25 @@ fn plant_trap(ctx: &mut Ctx, c: &mut Call) {
     }
 }
 
-/// One record and what it is: (record, is_error, is_denied, is_trap).
+/// One record; what kind it is (error, denial, trap) is tallied in `manifest`.
 fn record(ctx: &mut Ctx, manifest: &mut Manifest) -> Value {
-    let mut c = call(ctx);
     let roll = ctx.rng.below(10_000);
+    let (mut c, denied) = if roll < 300 {
+        // Denials repeat: a few misconfigured roles retry the same call (SDK retries, task restart loops).
+        // Each one is a fixed scenario (call and wording), replayed from its own seed; only the time differs.
+        let scenario = ctx.rng.below(DENIAL_SCENARIOS);
+        let mut scenario_rng = Rng::new(scenario.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
+        let mut replay =
+            Ctx { rng: &mut scenario_rng, account: ctx.account, region: ctx.region, time: ctx.time.clone() };
+        let c = call(&mut replay);
+        let wording = denial(&mut replay, &c);
+        (c, Some(wording))
+    } else {
+        (call(ctx), None)
+    };
     let mut error: Option<(String, String)> = None;
-    if roll < 300 {
-        error = Some(denial(ctx, &c));
+    if let Some(wording) = denied {
+        error = Some(wording);
         manifest.denied_events += 1;
     } else if roll < 500 {
         let (code, msg, trap) = non_denied_error(ctx, &c);

@@ -22,16 +22,26 @@ fn state_dir() -> PathBuf {
     let cache = std::env::var_os("WHY_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/why-task-failed"));
-    cache.join("moto")
+    // One emulator per checkout (scripts/moto-up): the checkout's path with `/` as `_`.
+    cache.join("moto").join(env!("CARGO_MANIFEST_DIR").replace('/', "_"))
 }
 
 /// One HTTP/1.1 request to the emulator; (status, body).
 fn http(url: &str, method: &str, path: &str) -> Result<(u16, String), String> {
+    http_with_body(url, method, path, "")
+}
+
+fn http_with_body(url: &str, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(host).map_err(|e| format!("cannot connect to `{host}`: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
     let (head, body) = response.split_once("\r\n\r\n").ok_or("no HTTP header")?;
@@ -145,12 +155,8 @@ fn execution_role_without_ecr_permissions() {
     assert_eq!(f["role_session"], text(&facts, "task_id"));
     assert!(f["evidence"].as_array().expect("evidence").iter().any(|e| e["source"] == "cloudtrail"));
     assert!(f["evidence"].as_array().expect("evidence").iter().any(|e| e["source"] == "stopped-reason"));
-    // The evaluator's explanation, with the facts' own check kept beside it; the fix is verified against the
-    // policies the diagnosis fetched.
-    assert_eq!(f["explanation"]["decision"], "ImplicitlyDenied");
-    assert_eq!(f["explanation"]["blocked_by"][0], "identity");
-    assert_eq!(f["explanation"]["fact_check"][0]["decision"], "implicit-deny");
-    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]["verification_note"]);
+    assert_eq!(f["explanation"][0]["evaluation"]["decision"], "ImplicitlyDenied");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]);
     let doc = &f["fixes"][0]["document"];
     assert_eq!(doc["Statement"][0]["Action"], "ecr:GetAuthorizationToken");
     assert_eq!(doc["Statement"][0]["Resource"], "*");
@@ -160,6 +166,14 @@ fn execution_role_without_ecr_permissions() {
     assert!(table.contains(&text(&facts, "repository_arn")), "{table}");
     assert!(report["stats"]["waves"].as_u64().is_some_and(|w| (4..=5).contains(&w)), "{}", report["stats"]);
     assert_eq!(report["stats"]["api_calls_by_operation"]["ecs:DescribeTasks"], 1);
+
+    // The same task by id, with --cluster and --region.
+    let id = text(&facts, "task_id");
+    let cluster = text(&facts, "cluster");
+    let (by_id, run, _) = diagnose(&url, "ecr-denied by id", &[&id, "--cluster", &cluster, "--region", "us-east-1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(error_causes(&by_id), ["image-pull-denied"]);
+    assert_eq!(findings_of(&by_id, "image-pull-denied")[0]["fixes"][0]["document"], *doc);
 }
 
 #[test]
@@ -212,13 +226,10 @@ fn kms_key_policy_without_the_execution_role() {
     let key = text(&facts, "key_arn");
     assert_eq!(f["resource"], key);
     assert_eq!(f["policy_type"], "key");
-    // The evaluator's explanation (the key policy blocks), the facts' check beside it, the fix verified.
-    assert_eq!(f["explanation"]["decision"], "ImplicitlyDenied");
-    assert_eq!(f["explanation"]["blocked_by"][0], "resource");
-    assert_eq!(f["explanation"]["fact_check"]["decision"], "implicit-deny");
-    assert_eq!(f["explanation"]["request"]["context"]["kms:ViaService"], "secretsmanager.us-east-1.amazonaws.com");
+    let evaluation = &f["explanation"][0]["evaluation"];
+    assert_eq!(evaluation["decision"], "ImplicitlyDenied", "{evaluation}");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]);
     let fix = &f["fixes"][0];
-    assert_eq!(fix["verified"], true, "{}", fix["verification_note"]);
     assert_eq!(fix["target"], "key-policy");
     assert_eq!(fix["target_arn"], key);
     let statements = fix["document"]["Statement"].as_array().expect("statements");
@@ -249,6 +260,8 @@ fn trust_policy_without_ecs_tasks() {
     assert_eq!(added["Principal"]["Service"], "ecs-tasks.amazonaws.com");
     assert_eq!(added["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
     assert!(f["fixes"][0]["commands"][0].as_str().expect("command").starts_with("aws iam update-assume-role-policy"));
+    assert_eq!(f["explanation"]["decision"], "ImplicitlyDenied");
+    assert_eq!(f["fixes"][0]["verified"], true, "{}", f["fixes"][0]);
     assert!(table.contains("trust-policy-denied") && table.contains("does not trust"), "{table}");
 }
 
@@ -270,7 +283,7 @@ fn expired_task_falls_back_to_cloudtrail() {
     );
     assert_eq!(error_causes(&report), ["image-pull-denied"]);
     assert!(table.contains("no longer describes"), "{table}");
-    assert!(report["stats"]["api_calls_by_operation"]["cloudtrail:LookupEvents"].as_u64() >= Some(3));
+    assert_eq!(report["stats"]["api_calls_by_operation"]["cloudtrail:LookupEvents"], 2, "session + RunTask");
 }
 
 #[test]
@@ -295,6 +308,23 @@ fn expired_task_with_saved_event() {
 }
 
 #[test]
+fn expired_task_with_saved_describe_tasks_output() {
+    let Some((url, _lock)) = emulator() else { return };
+    let facts = scenario(&url, "expired");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = dir.path().join("describe-tasks.json");
+    let describe_tasks = serde_json::json!({"tasks": [facts["task_event"]["detail"]], "failures": []});
+    std::fs::write(&saved, describe_tasks.to_string()).expect("write describe-tasks output");
+    let arn = text(&facts, "task_arn");
+    let saved_arg = saved.to_string_lossy().into_owned();
+    let (report, run, _) = diagnose(&url, "expired --task-json", &[&arn, "--task-json", &saved_arg]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(report["stats"]["task_expired"], true);
+    assert!(report["stats"]["task_source"].as_str().is_some_and(|s| s.starts_with("--task-json")));
+    assert_eq!(error_causes(&report), ["image-pull-denied"]);
+}
+
+#[test]
 fn healthy_task_raises_no_alarm() {
     let Some((url, _lock)) = emulator() else { return };
     let facts = scenario(&url, "healthy");
@@ -304,6 +334,7 @@ fn healthy_task_raises_no_alarm() {
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(0), "{}", report["findings"]);
     assert_eq!(report["errors"].as_array().map(Vec::len), Some(0), "{}", report["errors"]);
     assert!(table.contains("No problem found."), "{table}");
+    assert_eq!(run.stderr, "", "no spinner or warning on a non-terminal stderr");
     // The managed policy was read (GetPolicy + GetPolicyVersion) and judged.
     assert_eq!(report["stats"]["api_calls_by_operation"]["iam:GetPolicyVersion"], 1);
 }
@@ -325,6 +356,20 @@ fn service_groups_stopped_tasks_and_events() {
     let service_events =
         trust[0]["evidence"].as_array().expect("evidence").iter().filter(|e| e["source"] == "service-event").count();
     assert_eq!(service_events, 2, "the two `unable to assume the role` events back the trust finding");
+    // Every problem event of the service lands in exactly one finding (grouped by the cause it reads as).
+    let all_event_evidence: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().into_iter().flatten())
+        .filter(|e| e["source"] == "service-event")
+        .collect();
+    assert_eq!(all_event_evidence.len(), 4, "{}", report["findings"]);
+    let placement = all_event_evidence
+        .iter()
+        .filter(|e| e["text"].as_str().is_some_and(|t| t.contains("unable to place a task")))
+        .count();
+    assert_eq!(placement, 1);
     assert!(table.contains("trust-policy-denied") && table.contains("image-pull-denied"), "{table}");
     assert_eq!(report["stats"]["api_calls_by_operation"]["ecs:ListTasks"], 1);
 }
@@ -343,6 +388,43 @@ fn trail_log_group_instead_of_lookup_events() {
 }
 
 #[test]
+fn denied_calls_of_the_tool_are_warnings_naming_the_permission() {
+    let Some((url, _lock)) = emulator() else { return };
+    let facts = scenario(&url, "kms-key-policy");
+    let (status, body) = http_with_body(
+        &url,
+        "POST",
+        "/_why/fixtures",
+        r#"{"deny": ["kms:GetKeyPolicy", "iam:ListAttachedRolePolicies"]}"#,
+    )
+    .expect("fixtures");
+    assert_eq!(status, 200, "{body}");
+    let arn = text(&facts, "task_arn");
+    let (report, run, table) = diagnose(&url, "kms-key-policy, tool denied kms:GetKeyPolicy", &[&arn]);
+    let errors = report["errors"].as_array().expect("errors");
+    for permission in ["kms:GetKeyPolicy", "iam:ListAttachedRolePolicies"] {
+        let e = errors
+            .iter()
+            .find(|e| e["input"].as_str().is_some_and(|i| i.starts_with(&format!("api:{permission}"))))
+            .unwrap_or_else(|| panic!("no error for {permission}: {errors:?}"));
+        let message = e["message"].as_str().expect("message");
+        assert!(message.contains(&format!("lack `{permission}`")), "{message}");
+        assert!(run.stderr.contains(&format!("warning: the tool's credentials lack `{permission}`")), "{}", run.stderr);
+    }
+    // The diagnosis went on: without the key policy the cause comes from the execution role's denied
+    // kms:Decrypt in CloudTrail alone (no deciding statement, since the policy could not be read).
+    assert_eq!(error_causes(&report), ["kms-key-unusable"], "{}", report["findings"]);
+    let f = findings_of(&report, "kms-key-unusable")[0];
+    assert_eq!(f["resource"], text(&facts, "key_arn"));
+    // The evaluator still explains what it can: the identity side allows, the unreadable key policy is named.
+    assert_eq!(f["explanation"]["deciding_statements"], serde_json::json!([]), "{f}");
+    assert!(f["explanation"]["not_checked"][0].as_str().is_some_and(|n| n.contains("key policy")), "{f}");
+    assert!(f["evidence"].as_array().expect("evidence").iter().all(|e| e["source"] == "cloudtrail"));
+    assert_eq!(run.code, 1);
+    assert!(table.contains("kms:GetKeyPolicy") && table.contains("input error"), "{table}");
+}
+
+#[test]
 fn unreachable_endpoint_is_fatal_not_a_diagnosis() {
     // Needs no emulator: a port nobody listens on.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -352,6 +434,25 @@ fn unreachable_endpoint_is_fatal_not_a_diagnosis() {
         why(&url, &["arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef", "--format", "json"]);
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("ecs:DescribeTasks"), "{}", run.stderr);
+}
+
+#[test]
+fn missing_credentials_are_fatal_with_one_clear_line() {
+    // Needs no emulator: the credential chain fails before any request is sent.
+    let home = tempfile::tempdir().expect("temp home");
+    let out = Command::new(env!("CARGO_BIN_EXE_why-task-failed"))
+        .args(["arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef", "--format", "json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run why-task-failed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no usable AWS credentials"), "{stderr}");
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

@@ -94,10 +94,13 @@ fn every_shared_sample_gets_an_acceptable_cause() {
     assert!(wrong.is_empty(), "{} shared sample(s) misclassified:\n{}", wrong.len(), wrong.join("\n"));
 }
 
+/// `collection.jsonl` was gathered while the rules were written; `holdout.jsonl` was gathered afterwards and first
+/// scored before any rule was changed for it (9/12; see samples/reasons/README.md).
 #[test]
 fn collection_accuracy_is_at_least_95_percent() {
-    let samples = load(&samples_dir().join("collection.jsonl"));
-    assert!(samples.len() >= 50);
+    let mut samples = load(&samples_dir().join("collection.jsonl"));
+    samples.extend(load(&samples_dir().join("holdout.jsonl")));
+    assert!(samples.len() >= 60);
     let (right, wrong) = score(&samples);
     let pct = 100.0 * right as f64 / samples.len() as f64;
     println!("collection: {right}/{} acceptable ({pct:.1} %)", samples.len());

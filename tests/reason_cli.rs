@@ -173,3 +173,16 @@ fn docs_causes_md_is_the_generated_catalogue() {
     );
     assert!(on_disk.contains("`image.platform-mismatch`"));
 }
+
+#[test]
+fn the_application_s_denial_goes_to_the_task_role_never_the_execution_role() {
+    let text = "An error occurred (AccessDenied) when calling the GetObject operation: User: arn:aws:sts::111122223333:assumed-role/app-task-role/0123456789abcdef0123456789abcdef is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::app-config/settings.json because no identity-based policy allows the s3:GetObject action";
+    let out =
+        run(&["reason", "--format", "json", "--execution-role", "arn:aws:iam::111122223333:role/exec", text], None);
+    let f = &json(&out)["findings"][0];
+    assert_eq!(f["cause"], "identity-policy-denied");
+    assert_eq!(f["role_kind"], "task");
+    let fix = &f["fixes"][0];
+    assert_eq!(fix["target_arn"], "arn:aws:iam::111122223333:role/app-task-role");
+    assert_eq!(fix["document"]["Statement"][0]["Resource"], "arn:aws:s3:::app-config/settings.json");
+}

@@ -65,6 +65,27 @@ fn single_request_denied_by_statement_in_json() {
 }
 
 #[test]
+fn implicit_deny_shows_the_allow_that_almost_applied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = write(&dir, "task-role.json", TASK_ROLE_POLICY);
+    let mut args =
+        vec!["--policy", policy.as_str(), "--principal", "arn:aws:sts::111122223333:assumed-role/app-task/1"];
+    args.extend([
+        "--action",
+        "ecr:BatchGetImage",
+        "--resource",
+        "arn:aws:ecr:us-east-1:111122223333:repository/team/web",
+    ]);
+    args.extend(["--format", "table"]);
+    let out = simulate(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ImplicitlyDenied"), "{text}");
+    assert!(text.contains("near miss: identity policies: Allow statement #0 (Sid `PullAppImage`)"), "{text}");
+    assert!(text.contains("did not match: resource"), "{text}");
+}
+
+#[test]
 fn repeated_context_keys_make_a_multivalued_key() {
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = write(

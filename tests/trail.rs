@@ -205,6 +205,15 @@ fn json_lines_and_standard_input_plain_and_gzip() {
     let piped = run_with_stdin(&["trail", "-", "--format", "json"], Some(&gz));
     assert_eq!(stat(&piped, "denied_events"), 3);
     assert_eq!(piped.report["findings"][0]["evidence"][0]["file"], "-");
+
+    // The same S3 log file uncompressed: a plain `{"Records":[…]}` document.
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain).expect("inflate sample");
+    assert!(plain.starts_with(b"{\"Records\":["));
+    let piped_plain = run_with_stdin(&["trail", "-", "--format", "json"], Some(&plain));
+    assert_eq!(cause_set(&piped_plain), cause_set(&piped));
+    assert_eq!(stat(&piped_plain, "bytes_read"), plain.len() as u64);
+    assert_eq!(stat(&piped, "bytes_decoded"), plain.len() as u64);
 }
 
 #[test]

@@ -159,6 +159,7 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
         Err(e) => return super::fatal(&format!("cannot start the async runtime: {e}")),
     };
     let spinner = Spinner::new();
+    let started = std::time::Instant::now();
     spinner.step("loading AWS configuration");
     let report = runtime.block_on(async {
         let config = load_config(&options).await;
@@ -193,27 +194,19 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
         })
     });
     spinner.0.finish_and_clear();
-    let report = match report {
+    let mut report = match report {
         Ok(r) => r,
         Err(message) => return super::fatal(&message),
     };
+    // The plan's own time is `wall_time_ms`; this adds loading the configuration and credentials.
+    report.stats.insert("total_wall_time_ms".into(), json!(started.elapsed().as_millis() as u64));
+    // Nothing could be fetched (no credentials, endpoint down): that is not a diagnosis.
+    if let Some(why) = report.stats.get("aborted").and_then(|v| v.as_str()) {
+        return super::fatal(&format!("no AWS call succeeded: {why}; check credentials, region and endpoint"));
+    }
     for e in &report.errors {
         eprintln!("warning: {}", e.message);
     }
-    // Nothing at all could be fetched (no credentials, endpoint down): that is not a diagnosis.
-    if report.findings.is_empty()
-        && !report.errors.is_empty()
-        && report.stats.get("task_source").is_some_and(|s| s.is_null())
-        && report.errors.iter().all(|e| {
-            e.message.contains("dispatch failure")
-                || e.message.contains("credentials")
-                || e.message.contains("io error")
-                || e.message.contains("timeout")
-        })
-    {
-        return super::fatal("no AWS call succeeded; check credentials, region and endpoint (see the warnings above)");
-    }
-    let mut report = report;
     report.errors.extend(policy_errors);
     super::emit(&report, global)
 }

@@ -150,20 +150,34 @@ fn print_single(request: &Request, evaluation: &Evaluation, global: &GlobalArgs)
     if evaluation.decision == policy::Decision::Allowed { exit_code::CLEAN } else { exit_code::FINDINGS }
 }
 
+fn statement_label(s: &policy::StatementRef) -> String {
+    let sid = s.sid.as_deref().map(|sid| format!(" (Sid `{sid}`)")).unwrap_or_default();
+    let level = s.org_level.as_deref().map(|l| format!(" at `{l}`")).unwrap_or_default();
+    format!(
+        "{}: {} statement #{}{sid} of `{}`{level}",
+        policy::layer_name(s.layer),
+        s.effect,
+        s.statement_index,
+        s.policy_id
+    )
+}
+
 fn write_text(out: &mut dyn Write, request: &Request, eval: &Evaluation) -> std::io::Result<()> {
     writeln!(out, "{}  {} on {} by {}", eval.decision.as_str(), request.action, request.resource, request.principal)?;
     writeln!(out, "  why: {}", eval.reason)?;
     for s in &eval.deciding_statements {
-        let sid = s.sid.as_deref().map(|sid| format!(" (Sid `{sid}`)")).unwrap_or_default();
-        let level = s.org_level.as_deref().map(|l| format!(" at `{l}`")).unwrap_or_default();
-        writeln!(
-            out,
-            "  {}: {} statement #{}{sid} of `{}`{level}",
-            policy::layer_name(s.layer),
-            s.effect,
-            s.statement_index,
-            s.policy_id
-        )?;
+        writeln!(out, "  {}", statement_label(s))?;
+    }
+    if eval.decision == policy::Decision::ImplicitlyDenied {
+        // The Allows that almost applied are where a fix goes.
+        for miss in eval.layers.iter().flat_map(|l| &l.near_misses).filter(|m| m.statement.effect == "Allow") {
+            writeln!(
+                out,
+                "  near miss: {} (did not match: {})",
+                statement_label(&miss.statement),
+                miss.failed.join(", ")
+            )?;
+        }
     }
     for layer in &eval.layers {
         writeln!(out, "  layer {:<26} {:?}", policy::layer_name(layer.layer), layer.decision)?;

@@ -306,19 +306,22 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     let action = f.action.clone()?;
     let observed = f.principal.clone()?;
     let Some(principal) = snapshot.principal_for(&observed) else {
-        // A rule's own explanation (the live facts') stays when the policies cannot be evaluated.
         f.explanation.get_or_insert_with(
             || json!({"not_checked": [format!("`{observed}` is not in the IAM snapshot: its policies are unknown")]}),
         );
         return None;
     };
+    // A rule that already evaluated the policies (the live facts do, fix verification included) keeps its say;
+    // the role still counts as in play for the lints.
+    if f.explanation.is_some() {
+        return Some(principal.arn.clone());
+    }
     let resource = match f.resource.clone() {
         Some(r) => r,
         None if !needs_resource(&action) => "*".to_string(),
         None => {
-            f.explanation.get_or_insert_with(
-                || json!({"not_checked": ["the event does not name the resource: the request cannot be evaluated"]}),
-            );
+            f.explanation =
+                Some(json!({"not_checked": ["the event does not name the resource: the request cannot be evaluated"]}));
             return Some(principal.arn.clone());
         }
     };
@@ -337,10 +340,6 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
         );
     } else if let Some(message_layer) = f.policy_type {
         explanation["agrees_with_message"] = json!(eval.blocked_by.iter().any(|l| layer_matches(*l, message_layer)));
-    }
-    // What a rule concluded before the evaluator ran (the live facts' check) is kept beside it.
-    if let Some(previous) = f.explanation.take() {
-        explanation["fact_check"] = previous;
     }
     f.explanation = Some(explanation);
     if eval.decision != Decision::Allowed {

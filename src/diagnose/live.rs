@@ -4,7 +4,8 @@
 //! Waves for a task ARN (each wave's calls run together; a wave waits for the one before):
 //! 1. `ecs:DescribeTasks`
 //! 2. `ecs:DescribeTaskDefinition` ‖ `cloudtrail:LookupEvents` (user name = task id, around the task's life)
-//!    ‖ for an expired task: `LookupEvents` (RunTask, StartTask naming the task)
+//!    ‖ for an expired task: `LookupEvents` (RunTask naming the task; StartTask in a wave of its own when no
+//!    RunTask does)
 //! 3. per role `iam:GetRole` ‖ `iam:ListRolePolicies` ‖ `iam:ListAttachedRolePolicies`; per log group
 //!    `logs:DescribeLogGroups`; per ECR image `ecr:DescribeImages` ‖ `ecr:GetRepositoryPolicy`; per secret
 //!    `secretsmanager:DescribeSecret` / `ssm:DescribeParameters`
@@ -14,6 +15,8 @@
 //!
 //! An expired task found only through CloudTrail needs one more wave (its task definition after RunTask).
 
+use crate::fix::FixContext;
+use crate::model::event::TrailEvent;
 use crate::model::task::{
     AttachedPolicy, EcrImageName, ImageFacts, KmsKey, Lookup, Role, SecretFacts, SecretTarget, ServiceEvent, Task,
     TaskEvidence, TaskRef,
@@ -80,6 +83,8 @@ pub struct Gather<'a, A, T> {
     trail_pages: Cell<usize>,
     trail_truncated: Cell<bool>,
     max_trail_pages: usize,
+    /// The first failure that will fail every call alike (no credentials, endpoint unreachable).
+    hard_failure: RefCell<Option<SourceError>>,
 }
 
 fn parse_time(text: &str) -> Option<OffsetDateTime> {
@@ -125,6 +130,7 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             trail_pages: Cell::new(0),
             trail_truncated: Cell::new(false),
             max_trail_pages,
+            hard_failure: RefCell::new(None),
         }
     }
 
@@ -135,7 +141,44 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
     }
 
     fn fail(&self, e: &SourceError) {
+        if matches!(e.kind, SourceErrorKind::Unreachable | SourceErrorKind::Credentials) {
+            let mut hard = self.hard_failure.borrow_mut();
+            if hard.is_none() {
+                *hard = Some(e.clone());
+            }
+        }
         record(&self.errors, e);
+    }
+
+    /// A report that says nothing could be fetched: `stats.aborted` carries why.
+    fn aborted(&self, started: Instant) -> Option<Report> {
+        let hard = self.hard_failure.borrow();
+        let e = hard.as_ref()?;
+        let mut report = Report { errors: self.errors.borrow().clone(), ..Default::default() };
+        report.stats.insert("aborted".into(), json!(format!("`{}`: {}", e.api, e.message)));
+        report.stats.insert("api_calls".into(), json!(self.calls.total()));
+        report.stats.insert("wall_time_ms".into(), json!(started.elapsed().as_millis() as u64));
+        Some(report)
+    }
+
+    /// CloudTrail records (JSON) as the project's events; a record that does not fit is reported, not fatal.
+    fn events(&self, records: Vec<Value>) -> Vec<TrailEvent> {
+        records
+            .into_iter()
+            .filter_map(|record| {
+                let id = record.get("eventID").and_then(Value::as_str).unwrap_or("?").to_string();
+                serde_json::from_value::<TrailEvent>(record)
+                    .map_err(|err| {
+                        self.errors.borrow_mut().push(InputError {
+                            input: format!("cloudtrail event {id}"),
+                            message: format!("cannot read CloudTrail record `{id}`: {err}"),
+                            offset: None,
+                            line: None,
+                        })
+                    })
+                    .ok()
+            })
+            .collect()
     }
 
     async fn trail_lookup(&self, filter: TrailFilter, start: OffsetDateTime, end: OffsetDateTime) -> Vec<Value> {
@@ -521,6 +564,12 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             Err(err) => self.fail(&err),
         }
         if e.task.is_none()
+            && req.saved_tasks.is_empty()
+            && let Some(report) = self.aborted(started)
+        {
+            return report;
+        }
+        if e.task.is_none()
             && let Some(saved) =
                 req.saved_tasks.iter().find(|t| t.arn == task_arg || t.arn.ends_with(&format!("/{task_id}")))
         {
@@ -555,33 +604,39 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             if !look_for_start {
                 return Vec::new();
             }
-            let (run, start_task) = tokio::join!(
-                self.trail_lookup(
-                    TrailFilter::EventMentioning { event_name: "RunTask".into(), text: full_arn.clone() },
-                    start,
-                    end
-                ),
+            self.trail_lookup(
+                TrailFilter::EventMentioning { event_name: "RunTask".into(), text: full_arn.clone() },
+                start,
+                end,
+            )
+            .await
+        };
+        let (td, session_events, mut start_events) = tokio::join!(td_call, session_call, start_calls);
+        // StartTask (tasks placed on chosen container instances) is rarer: only when no RunTask names the task.
+        if look_for_start && !start_events.iter().any(|r| task_from_run_record(r, &full_arn).is_some()) {
+            self.wave(1, "CloudTrail StartTask");
+            start_events.extend(
                 self.trail_lookup(
                     TrailFilter::EventMentioning { event_name: "StartTask".into(), text: full_arn.clone() },
                     start,
-                    end
+                    end,
                 )
+                .await,
             );
-            run.into_iter().chain(start_task).collect::<Vec<_>>()
-        };
-        let (td, session_events, start_events) = tokio::join!(td_call, session_call, start_calls);
+        }
         match td {
             Some(Ok(td)) => e.task_definition = Some(td),
             Some(Err(err)) => self.fail(&err),
             None => {}
         }
-        e.trail_events = session_events;
+        e.trail_events = self.events(session_events);
         if e.task.is_none()
             && let Some(task) = start_events.iter().find_map(|r| task_from_run_record(r, &full_arn))
         {
             e.task = Some(task);
             e.task_source = Some(format!("the RunTask/StartTask record in {}", self.trail.describe()));
         }
+        let start_events = self.events(start_events);
         e.trail_events.extend(start_events);
         if e.task_definition.is_none()
             && let Some(arn) = e.task.as_ref().and_then(|t| t.task_definition_arn.clone())
@@ -633,6 +688,11 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             self.fail(&err);
             Vec::new()
         });
+        if svc.is_none()
+            && let Some(report) = self.aborted(started)
+        {
+            return report;
+        }
         let first = stopped_arns.first().and_then(|a| TaskRef::parse(a));
         let mut e = TaskEvidence {
             partition: first.as_ref().map_or_else(|| "aws".to_string(), |r| r.partition.clone()),
@@ -683,14 +743,15 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
         let mut tasks = tasks.into_iter();
         e.task = tasks.next();
         e.task_source = e.task.as_ref().map(|_| "ecs:DescribeTasks".to_string());
-        e.trail_events = events;
+        e.trail_events = self.events(events);
         self.resources(&mut e).await;
         let others: Vec<Task> = tasks.collect();
         let service_events = svc.map(|s| s.events).unwrap_or_default();
         let label = format!("service `{service}` in cluster `{cluster}`");
         let mut report = self.report(&e, &label, started, others);
         super::explain::with_live_evidence(&mut report, &e, &req.policies);
-        group_service_events(&mut report, &service_events);
+        group_service_events(&mut report, &service_events, &fix_context(&e));
+        report.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.cmp(&a.confidence)));
         report
     }
 
@@ -733,35 +794,43 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
             f.evidence.push(Evidence::text(EvidenceSource::UserInput, "ecs:DescribeTasks: failure reason MISSING"));
             findings.push(f);
         }
-        if let Some(task) = &e.task
-            && let Some(reason) = &task.stopped_reason
-            && !findings.iter().any(|f| f.evidence.iter().any(|ev| ev.source == EvidenceSource::StoppedReason))
-            && !is_benign_stop(task)
-        {
-            // Nothing fetched explains the stop: report the reason as it stands rather than stay silent.
-            let mut f = Finding::new(
-                Cause::Unknown,
-                "the task stopped for a reason the fetched facts (roles, policies, log groups, images, secrets, keys) \
-                 do not explain",
-            );
-            f.severity = Severity::Warning;
-            f.confidence = Confidence::Low;
-            f.resource = Some(task.arn.clone());
-            let mut ev = Evidence::text(EvidenceSource::StoppedReason, reason.clone());
-            ev.time = task.stopped_at.clone();
-            f.evidence.push(ev);
-            for c in task.containers.iter().filter(|c| c.reason.is_some() || c.exit_code.is_some_and(|x| x != 0)) {
-                f.evidence.push(Evidence::text(
-                    EvidenceSource::ContainerReason,
-                    format!(
-                        "{}: exit code {}, {}",
-                        c.name,
-                        c.exit_code.map_or("none".to_string(), |x| x.to_string()),
-                        c.reason.as_deref().unwrap_or("no reason")
-                    ),
-                ));
+        // What the task's own record says, read by the cause catalogue, where the facts did not already say it.
+        let ctx = fix_context(e);
+        if let Some(task) = e.task.as_ref().filter(|t| !is_benign_stop(t)) {
+            let mut texts: Vec<(EvidenceSource, String)> = Vec::new();
+            if let Some(reason) = &task.stopped_reason {
+                texts.push((EvidenceSource::StoppedReason, reason.clone()));
             }
-            findings.push(f);
+            for c in &task.containers {
+                if let Some(reason) = &c.reason {
+                    texts.push((EvidenceSource::ContainerReason, reason.clone()));
+                } else if let Some(code) = c.exit_code.filter(|x| *x != 0) {
+                    texts.push((
+                        EvidenceSource::ContainerReason,
+                        format!("container {} exited with code {code}", c.name),
+                    ));
+                }
+            }
+            for (source, text) in texts {
+                // A text a fact finding already carries is explained by the facts (which say more).
+                let explained =
+                    findings.iter().any(|f| f.evidence.iter().any(|ev| ev.text.as_deref() == Some(text.as_str())));
+                if explained {
+                    continue;
+                }
+                for mut f in crate::rules::classify_text_with(&text, source, &ctx) {
+                    if findings.iter().any(|known| known.cause == f.cause) {
+                        continue;
+                    }
+                    if f.cause == Cause::Unknown {
+                        f.severity = Severity::Warning;
+                    }
+                    for ev in f.evidence.iter_mut().filter(|ev| ev.source == EvidenceSource::StoppedReason) {
+                        ev.time = task.stopped_at.clone();
+                    }
+                    findings.push(f);
+                }
+            }
         }
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.cmp(&a.confidence)));
         let mut report = Report { findings, errors: self.errors.borrow().clone(), ..Default::default() };
@@ -807,51 +876,134 @@ fn normalize(text: &str) -> String {
         .join(" ")
 }
 
-/// Adds a service's events to the findings they corroborate (same role ARN / cause words), and groups the rest
-/// by message shape.
-fn group_service_events(report: &mut Report, events: &[ServiceEvent]) {
+/// Adds a service's events to the fact findings they corroborate (ECS could not assume a role whose trust policy
+/// the facts show is wrong), and groups the rest by the cause the catalogue reads in them.
+fn group_service_events(report: &mut Report, events: &[ServiceEvent], ctx: &FixContext) {
     let problem = |m: &str| {
         let lower = m.to_lowercase();
         ["unable to", "failed", "error", "circuit breaker", "rolling back", "rolled back"]
             .iter()
             .any(|w| lower.contains(w))
     };
-    let mut groups: BTreeMap<String, Vec<&ServiceEvent>> = BTreeMap::new();
-    'events: for ev in events.iter().filter(|ev| problem(&ev.message)) {
-        for f in report.findings.iter_mut() {
-            let about_role = f.cause == Cause::TrustPolicyDenied
+    let note = |f: &mut Finding, ev: &ServiceEvent| {
+        let mut evidence = Evidence::text(EvidenceSource::ServiceEvent, ev.message.clone());
+        evidence.time = ev.created_at.clone();
+        evidence.event_id = ev.id.clone();
+        if f.first_seen.is_none() || evidence.time < f.first_seen {
+            f.first_seen = evidence.time.clone();
+        }
+        if evidence.time > f.last_seen {
+            f.last_seen = evidence.time.clone();
+        }
+        f.evidence.push(evidence);
+    };
+    let facts = report.findings.len();
+    for ev in events.iter().filter(|ev| problem(&ev.message)) {
+        if let Some(f) = report.findings[..facts].iter_mut().find(|f| {
+            f.cause == Cause::TrustPolicyDenied
                 && f.resource.as_deref().is_some_and(|r| ev.message.contains(r))
-                && ev.message.contains("unable to assume the role");
-            if about_role {
-                let mut evidence = Evidence::text(EvidenceSource::ServiceEvent, ev.message.clone());
-                evidence.time = ev.created_at.clone();
-                evidence.event_id = ev.id.clone();
-                if f.first_seen.is_none() || evidence.time < f.first_seen {
-                    f.first_seen = evidence.time.clone();
+                && ev.message.contains("unable to assume the role")
+        }) {
+            note(f, ev);
+            f.count += 1;
+            continue;
+        }
+        for read in crate::rules::classify_text_with(&ev.message, EvidenceSource::ServiceEvent, ctx) {
+            let same = report.findings[facts..]
+                .iter_mut()
+                .find(|f| f.cause == read.cause && f.resource == read.resource && f.summary == read.summary);
+            match same {
+                Some(f) => {
+                    f.count += 1;
+                    note(f, ev);
                 }
-                if evidence.time > f.last_seen {
-                    f.last_seen = evidence.time.clone();
+                None => {
+                    let mut f = read;
+                    f.evidence.clear();
+                    f.count = 1;
+                    if f.cause == Cause::Unknown {
+                        f.severity = Severity::Warning;
+                    }
+                    note(&mut f, ev);
+                    report.findings.push(f);
                 }
-                f.evidence.push(evidence);
-                f.count += 1;
-                continue 'events;
             }
         }
-        groups.entry(normalize(&ev.message)).or_default().push(ev);
     }
-    for (shape, evs) in groups {
-        let mut f = Finding::new(Cause::Unknown, format!("service event ({}×): {shape}", evs.len()));
-        f.severity = Severity::Warning;
-        f.confidence = Confidence::Low;
-        f.count = evs.len() as u64;
-        f.first_seen = evs.iter().filter_map(|e| e.created_at.clone()).min();
-        f.last_seen = evs.iter().filter_map(|e| e.created_at.clone()).max();
-        for ev in evs {
-            let mut evidence = Evidence::text(EvidenceSource::ServiceEvent, ev.message.clone());
-            evidence.time = ev.created_at.clone();
-            evidence.event_id = ev.id.clone();
-            f.evidence.push(evidence);
-        }
-        report.findings.push(f);
+}
+
+/// What the diagnosis knows, for the catalogue's fixes.
+fn fix_context(e: &TaskEvidence) -> FixContext {
+    let td = e.task_definition.as_ref();
+    FixContext {
+        partition: Some(e.partition.clone()),
+        account_id: (!e.account.is_empty()).then(|| e.account.clone()),
+        region: Some(e.region.clone()),
+        execution_role_arn: td.and_then(|t| t.execution_role_arn.clone()),
+        task_role_arn: td.and_then(|t| t.task_role_arn.clone()),
+        task_definition_arn: td.map(|t| t.arn.clone()),
+        task_definition_family: td.and_then(|t| t.family.clone()),
+        cluster_arn: e.task.as_ref().and_then(|t| t.cluster_arn.clone()),
+        kms_key_arn: e.secrets.iter().find_map(|s| s.key.found().map(|k| k.arn.clone())),
+        ecr_repository_arn: e.images.first().map(|i| i.name.repository_arn(&e.partition)),
+        ecr_account_id: e.images.first().map(|i| i.name.registry_id.clone()),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::task::Container;
+
+    fn at(text: &str) -> OffsetDateTime {
+        parse_time(text).expect("time")
+    }
+
+    #[test]
+    fn trail_window_covers_the_task_life_with_margins() {
+        let now = at("2026-01-01T12:00:00Z");
+        let task = Task {
+            created_at: Some("2026-01-01T10:00:00Z".into()),
+            stopped_at: Some("2026-01-01T10:05:00Z".into()),
+            ..Default::default()
+        };
+        let (start, end) = task_window(&task, now, Duration::hours(24));
+        assert_eq!(start, at("2026-01-01T09:50:00Z"));
+        assert_eq!(end, at("2026-01-01T10:15:00Z"));
+        let running = Task { created_at: Some("2026-01-01T11:58:00Z".into()), ..Default::default() };
+        assert_eq!(task_window(&running, now, Duration::hours(24)).1, now, "a running task: up to now");
+        let unknown = Task::default();
+        assert_eq!(task_window(&unknown, now, Duration::hours(6)).0, now - Duration::hours(6));
+    }
+
+    #[test]
+    fn run_task_record_gives_the_task() {
+        let record = json!({
+            "eventTime": "2026-01-01T10:00:00Z",
+            "responseElements": {"tasks": [
+                {"taskArn": "arn:aws:ecs:us-east-1:1:task/c/other"},
+                {"taskArn": "arn:aws:ecs:us-east-1:1:task/c/mine", "taskDefinitionArn": "arn:td:1"}
+            ]}
+        });
+        let task = task_from_run_record(&record, "arn:aws:ecs:us-east-1:1:task/c/mine").expect("task");
+        assert_eq!(task.task_definition_arn.as_deref(), Some("arn:td:1"));
+        assert_eq!(task.created_at.as_deref(), Some("2026-01-01T10:00:00Z"));
+        assert!(task_from_run_record(&record, "arn:aws:ecs:us-east-1:1:task/c/none").is_none());
+        assert!(task_from_run_record(&json!({"responseElements": null}), "x").is_none());
+    }
+
+    #[test]
+    fn benign_stops() {
+        let exited = |code| Task {
+            stop_code: Some("EssentialContainerExited".into()),
+            containers: vec![Container { name: "app".into(), exit_code: Some(code), ..Default::default() }],
+            ..Default::default()
+        };
+        assert!(is_benign_stop(&exited(0)));
+        assert!(!is_benign_stop(&exited(137)));
+        assert!(is_benign_stop(&Task { stop_code: Some("ServiceSchedulerInitiated".into()), ..Default::default() }));
+        assert!(!is_benign_stop(&Task { stop_code: Some("TaskFailedToStart".into()), ..Default::default() }));
+        assert!(is_benign_stop(&Task { last_status: Some("RUNNING".into()), ..Default::default() }));
     }
 }

@@ -133,7 +133,7 @@ impl World {
                 Some((arn, p)) => world.docs.push(doc(arn, Layer::Resource, p.document.clone(), true)),
                 None => {
                     world.not_checked.push(format!(
-                        "the key policy of `{resource}` was not given (`--key-policy`): KMS requires it to allow the call"
+                        "the key policy of `{resource}` is not among the inputs (`--key-policy`, or unreadable live): KMS requires it to allow the call"
                     ));
                     world.unknown_layers.push(Layer::Resource);
                 }
@@ -151,7 +151,7 @@ impl World {
                 Some((arn, p)) => world.docs.push(doc(arn, Layer::Resource, p.document.clone(), true)),
                 None if cross_account => {
                     world.not_checked.push(format!(
-                        "`{resource}` is in another account and its resource policy was not given (`--resource-policy`): cross-account access needs it to allow"
+                        "`{resource}` is in another account and its resource policy is not among the inputs (`--resource-policy`): cross-account access needs it to allow"
                     ));
                     world.unknown_layers.push(Layer::Resource);
                 }

@@ -77,7 +77,7 @@ impl<'a> Facts<'a> {
     }
 
     fn repository_arn(&self) -> Option<String> {
-        if let Some(r) = self.detail("repository_arn") {
+        if let Some(r) = self.detail("repository_arn").or(self.ctx.ecr_repository_arn.as_deref()) {
             return Some(arn::concrete(r, &self.env));
         }
         let repo = self.detail("repository")?;
@@ -906,6 +906,11 @@ fn task_definition(facts: &Facts) -> Vec<Fix> {
             "network_mode = \"awsvpc\"\n".into(),
             "NetworkMode: awsvpc\n".into(),
         )],
+        Some("taskdef.client-exception") => vec![targets::steps(
+            FixTarget::TaskDefinition,
+            "correct the value ECS rejected",
+            &["the message names the parameter; check it against the task definition parameters reference".into()],
+        )],
         _ => vec![targets::task_definition(
             "set a command / entry point that exists in the image",
             &["run the image locally with the same command; check the image's ENTRYPOINT and the script's #! line".into()],
@@ -980,8 +985,9 @@ fn host(facts: &Facts) -> Fix {
             ],
         ),
         Some("runtime.host-disk-full") => (
-            "free the container instance's Docker storage",
+            "free the storage images are unpacked to",
             &[
+                "Fargate: raise the task definition's ephemeralStorage.sizeInGiB (21-200) above the image's unpacked size",
                 "prune unused images and stopped containers; cap json-file logs with log-opts max-size",
                 "enlarge the data volume, or shorten ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION / ECS_IMAGE_CLEANUP_INTERVAL",
             ],

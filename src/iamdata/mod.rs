@@ -227,7 +227,7 @@ pub fn condition_key_type(key: &str) -> Option<ConditionKeyType> {
 }
 
 fn find_key_type(keys: &[(String, ConditionKeyType)], key: &str) -> Option<ConditionKeyType> {
-    keys.iter().find(|(k, _)| template_matches(k, key, 1, true)).map(|(_, t)| *t)
+    keys.iter().find(|(k, _)| key_matches(k, key)).map(|(_, t)| *t)
 }
 
 fn global_condition_key_type(key: &str) -> Option<ConditionKeyType> {
@@ -237,6 +237,30 @@ fn global_condition_key_type(key: &str) -> Option<ConditionKeyType> {
 /// Whether `key` is a global condition key (usable with every action).
 pub fn is_global_condition_key(key: &str) -> bool {
     global_condition_key_type(key).is_some()
+}
+
+/// Does a concrete context key match a key as the reference writes it (`aws:ResourceTag/${TagKey}`,
+/// `s3:ExistingObjectTag/<key>`, `aws:SourceIp`)? Case-insensitive; no allocation for the usual zero or one
+/// placeholder, since this runs for every context key of every request.
+pub fn key_matches(template: &str, key: &str) -> bool {
+    let bytes = template.as_bytes();
+    let open = (0..bytes.len()).find(|&i| bytes[i] == b'<' || (bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{')));
+    let Some(open) = open else { return template.eq_ignore_ascii_case(key) };
+    // Cheap rejection before locating the end of the placeholder.
+    if key.len() <= open || !key.as_bytes()[..open].eq_ignore_ascii_case(&bytes[..open]) {
+        return false;
+    }
+    let close = template.rfind(['}', '>']).unwrap_or(template.len().saturating_sub(1));
+    let (prefix, suffix) = (&template[..open], &template[(close + 1).min(template.len())..]);
+    let single_placeholder = !template[open + 1..close].contains(['{', '<']);
+    if !single_placeholder {
+        return template_matches(template, key, 1, true);
+    }
+    key.len() > prefix.len() + suffix.len()
+        && key.is_char_boundary(prefix.len())
+        && key.is_char_boundary(key.len() - suffix.len())
+        && key[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// Every `service:Action` an IAM action pattern (`s3:Get*`, `ecr:Batch?etImage`, `*`) covers, as AWS spells them.
@@ -351,6 +375,18 @@ mod tests {
         assert_eq!(condition_key_type("s3:ExistingObjectTag/env"), Some(ConditionKeyType::String));
         assert_eq!(condition_key_type("kms:ViaService"), Some(ConditionKeyType::String));
         assert_eq!(condition_key_type("nosuch:Key"), None);
+        assert!(key_matches("aws:ResourceTag/${TagKey}", "AWS:resourcetag/team"));
+        assert!(!key_matches("aws:ResourceTag/${TagKey}", "aws:ResourceTag/"));
+        assert!(key_matches("s3:ExistingObjectTag/<key>", "s3:ExistingObjectTag/env"));
+        assert!(key_matches("aws:SourceIp", "aws:sourceip"));
+        assert!(key_matches(
+            "codebuild:fileSystemLocations/${identifier}.location",
+            "codebuild:fileSystemLocations/efs1.location"
+        ));
+        assert!(!key_matches(
+            "codebuild:fileSystemLocations/${identifier}.location",
+            "codebuild:fileSystemLocations/x.type"
+        ));
     }
 
     #[test]

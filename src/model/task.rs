@@ -405,8 +405,8 @@ pub struct TaskEvidence {
     pub log_groups: BTreeMap<String, Lookup<LogGroup>>,
     pub images: Vec<ImageFacts>,
     pub secrets: Vec<SecretFacts>,
-    /// CloudTrail records made by the task's role sessions (or naming the task), parsed JSON.
-    pub trail_events: Vec<Value>,
+    /// CloudTrail records made by the task's role sessions (or naming the task).
+    pub trail_events: Vec<super::event::TrailEvent>,
 }
 
 impl TaskEvidence {

@@ -178,9 +178,10 @@ fn ip_in(policy: &str, request: &str) -> Option<bool> {
 /// `ArnLike`/`ArnEquals`: both ARNs split into their six fields, each field matched with wildcards and
 /// variables, case-sensitively.
 fn arn_like(policy: &str, request: &str, ctx: &Context) -> Result<Option<bool>, Unresolved> {
-    let p: Vec<&str> = policy.splitn(6, ':').collect();
-    let r: Vec<&str> = request.splitn(6, ':').collect();
-    if p.len() != 6 || r.len() != 6 {
+    let (Some(p), r) = (pattern::split_arn_fields(policy), request.splitn(6, ':').collect::<Vec<&str>>()) else {
+        return Ok(None);
+    };
+    if r.len() != 6 {
         return Ok(None);
     }
     for (pf, rf) in p.iter().zip(r.iter()) {
@@ -189,4 +190,31 @@ fn arn_like(policy: &str, request: &str, ctx: &Context) -> Result<Option<bool>, 
         }
     }
     Ok(Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_every_documented_form() {
+        let iso = parse_date("2030-01-01T00:00:00Z");
+        assert_eq!(iso, Some(1_893_456_000_000));
+        assert_eq!(parse_date("1893456000"), iso, "epoch seconds");
+        assert_eq!(parse_date("2030-01-01"), iso, "a bare date is midnight UTC");
+        assert_eq!(parse_date("2030-01-01T01:00:00+01:00"), iso, "offsets are honoured");
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn ip_ranges_and_families() {
+        assert_eq!(ip_in("10.0.0.0/8", "10.255.0.1"), Some(true));
+        assert_eq!(ip_in("10.0.0.0/8", "11.0.0.1"), Some(false));
+        assert_eq!(ip_in("192.168.1.1", "192.168.1.1"), Some(true));
+        assert_eq!(ip_in("0.0.0.0/0", "8.8.8.8"), Some(true));
+        assert_eq!(ip_in("2001:db8::/32", "2001:db8:1::5"), Some(true));
+        assert_eq!(ip_in("10.0.0.0/8", "2001:db8::1"), Some(false), "other family is outside");
+        assert_eq!(ip_in("10.0.0.0/33", "10.0.0.1"), None, "invalid prefix never matches");
+        assert_eq!(ip_in("10.0.0.0/8", "not-an-ip"), None);
+    }
 }

@@ -108,6 +108,17 @@ pub struct PolicySet {
     pub kms_key_policy: Option<Policy>,
 }
 
+/// A statement about this very action that still did not apply, and what kept it out: the first place to look
+/// for an implicit deny (an Allow scoped to another resource, a condition the request failed) and the statement a
+/// fix edits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NearMiss {
+    pub statement: StatementRef,
+    /// `resource`, `principal` and/or the failed condition tests (`condition IpAddress aws:SourceIp`).
+    pub failed: Vec<String>,
+}
+
 /// One layer's analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -121,6 +132,9 @@ pub struct LayerResult {
     /// SCP / RCP levels without an applicable allow (each level needs one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub levels_without_allow: Vec<String>,
+    /// Statements naming the action that did not apply, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near_misses: Vec<NearMiss>,
 }
 
 /// The evaluator's answer.
@@ -131,7 +145,8 @@ pub struct Evaluation {
     /// Caller and resource are in the same account.
     pub same_account: bool,
     pub layers: Vec<LayerResult>,
-    /// For a deny: the layers that denied or lacked a needed allow. Empty when allowed.
+    /// For an explicit deny, the layers whose Deny applied; for an implicit deny, the layers that lacked a needed
+    /// Allow (what a fix must change). Empty when allowed.
     pub blocked_by: Vec<Layer>,
     /// The statements that decided: the explicit denies, or the allows that granted access.
     pub deciding_statements: Vec<StatementRef>,
@@ -142,6 +157,19 @@ pub struct Evaluation {
     pub unresolved_context_keys: Vec<String>,
     /// Context keys given but not sent by AWS for this action and resource type (dropped).
     pub ignored_context_keys: Vec<String>,
+}
+
+impl LayerResult {
+    fn empty(layer: Layer, decision: LayerDecision) -> LayerResult {
+        LayerResult {
+            layer,
+            decision,
+            allow_statements: Vec::new(),
+            deny_statements: Vec::new(),
+            levels_without_allow: Vec::new(),
+            near_misses: Vec::new(),
+        }
+    }
 }
 
 impl Evaluation {
@@ -175,6 +203,7 @@ fn analyze_layer(
     let mut allows = Vec::new();
     let mut denies = Vec::new();
     let mut matches = Vec::new();
+    let mut near_misses = Vec::new();
     for policy in policies {
         for stmt in &policy.statements {
             let m = statement::analyze(stmt, req, context);
@@ -193,6 +222,8 @@ fn analyze_layer(
                     Effect::Allow => allows.push((reference.clone(), m.principal)),
                     Effect::Deny => denies.push((reference.clone(), m.principal)),
                 }
+            } else if m.action {
+                near_misses.push(NearMiss { statement: reference.clone(), failed: near_miss_reasons(&m) });
             }
             matches.push((reference, m));
         }
@@ -214,19 +245,26 @@ fn analyze_layer(
         allow_statements: allows.into_iter().map(|(r, _)| r).collect(),
         deny_statements: denies.into_iter().map(|(r, _)| r).collect(),
         levels_without_allow: Vec::new(),
+        near_misses,
     };
     Analysis { result, matches }
 }
 
+fn near_miss_reasons(m: &StatementMatch) -> Vec<String> {
+    let mut failed = Vec::new();
+    if !m.resource {
+        failed.push("resource".to_string());
+    }
+    if m.principal == PrincipalMatch::NoMatch {
+        failed.push("principal".to_string());
+    }
+    failed.extend(m.failed_conditions.iter().map(|c| format!("condition {c}")));
+    failed
+}
+
 /// SCPs / RCPs: every level needs an applicable allow; a deny at any level is an explicit deny.
 fn analyze_org(layer: Layer, levels: &[OrgLevel], req: &Request, unresolved: &mut Vec<String>) -> LayerResult {
-    let mut out = LayerResult {
-        layer,
-        decision: LayerDecision::Allowed,
-        allow_statements: Vec::new(),
-        deny_statements: Vec::new(),
-        levels_without_allow: Vec::new(),
-    };
+    let mut out = LayerResult::empty(layer, LayerDecision::Allowed);
     let context = match layer {
         Layer::Rcp => StatementContext::Resource { caller_has_boundary: false },
         _ => StatementContext::Identity,
@@ -242,6 +280,7 @@ fn analyze_org(layer: Layer, levels: &[OrgLevel], req: &Request, unresolved: &mu
         }
         out.allow_statements.extend(r.allow_statements);
         out.deny_statements.extend(r.deny_statements);
+        out.near_misses.extend(r.near_misses);
     }
     out.decision = if !out.deny_statements.is_empty() {
         LayerDecision::ExplicitlyDenied
@@ -334,16 +373,9 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     let resource_context = StatementContext::Resource { caller_has_boundary: has_boundary };
     let resource = match resource_policy {
         Some(p) => analyze_layer(Layer::Resource, None, &[p], req, resource_context, &mut unresolved),
-        None => Analysis {
-            result: LayerResult {
-                layer: Layer::Resource,
-                decision: LayerDecision::NotApplicable,
-                allow_statements: Vec::new(),
-                deny_statements: Vec::new(),
-                levels_without_allow: Vec::new(),
-            },
-            matches: Vec::new(),
-        },
+        None => {
+            Analysis { result: LayerResult::empty(Layer::Resource, LayerDecision::NotApplicable), matches: Vec::new() }
+        }
     };
     let endpoint = (!set.vpc_endpoint_policies.is_empty()).then(|| {
         let refs: Vec<&Policy> = set.vpc_endpoint_policies.iter().collect();
@@ -387,11 +419,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     } else if same_account {
         let resource_grants = resource_decision == LayerDecision::Allowed;
         let identity_grants = identity_decision == LayerDecision::Allowed
-            && match account_trust(req, same_account, &resource, resource_policy.is_some()) {
-                AccountTrust::Implicit => true,
-                AccountTrust::Explicit => true,
-                AccountTrust::None => false,
-            };
+            && !matches!(account_trust(req, same_account, &resource, resource_policy.is_some()), AccountTrust::None);
         let mut granting = Vec::new();
         if resource_grants {
             granting.extend(direct_resource_allows.iter().cloned());
@@ -486,6 +514,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     unresolved.sort_by_key(|k| k.to_ascii_lowercase());
     unresolved.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     let reason = verdict.reason(same_account, caller_identity);
+    let blocked_by = verdict.blocked_by();
     let deciding_statements = match verdict.decision {
         Decision::ExplicitlyDenied => verdict.denying,
         Decision::Allowed => verdict.granting,
@@ -495,7 +524,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         decision: verdict.decision,
         same_account,
         layers,
-        blocked_by: verdict.blocked_by,
+        blocked_by,
         deciding_statements,
         reason,
         unresolved_context_keys: unresolved,
@@ -519,14 +548,23 @@ fn to_decision(d: LayerDecision) -> Decision {
 /// The running decision: only ever moves Allowed → ImplicitlyDenied → ExplicitlyDenied.
 struct Verdict {
     decision: Decision,
-    blocked_by: Vec<Layer>,
+    /// Layers lacking a needed allow.
+    missing_allow: Vec<Layer>,
+    /// Layers with an applicable Deny.
+    denied_by: Vec<Layer>,
     granting: Vec<StatementRef>,
     denying: Vec<StatementRef>,
 }
 
 impl Default for Verdict {
     fn default() -> Self {
-        Verdict { decision: Decision::Allowed, blocked_by: Vec::new(), granting: Vec::new(), denying: Vec::new() }
+        Verdict {
+            decision: Decision::Allowed,
+            missing_allow: Vec::new(),
+            denied_by: Vec::new(),
+            granting: Vec::new(),
+            denying: Vec::new(),
+        }
     }
 }
 
@@ -535,8 +573,10 @@ impl Verdict {
         self.decision = decision;
         if decision == Decision::Allowed {
             self.granting = granting;
+        } else if decision == Decision::ExplicitlyDenied {
+            self.denied_by.push(layer);
         } else {
-            self.blocked_by.push(layer);
+            self.missing_allow.push(layer);
         }
     }
 
@@ -546,18 +586,27 @@ impl Verdict {
             Decision::ExplicitlyDenied => {
                 self.decision = Decision::ExplicitlyDenied;
                 self.denying.extend(denies.iter().cloned());
-                if !self.blocked_by.contains(&layer) {
-                    self.blocked_by.push(layer);
+                if !self.denied_by.contains(&layer) {
+                    self.denied_by.push(layer);
                 }
             }
             Decision::ImplicitlyDenied => {
                 if self.decision == Decision::Allowed {
                     self.decision = Decision::ImplicitlyDenied;
                 }
-                if !self.blocked_by.contains(&layer) {
-                    self.blocked_by.push(layer);
+                if !self.missing_allow.contains(&layer) {
+                    self.missing_allow.push(layer);
                 }
             }
+        }
+    }
+
+    /// The layers that decided a denial: the denying ones for an explicit deny, else those lacking an allow.
+    fn blocked_by(&self) -> Vec<Layer> {
+        match self.decision {
+            Decision::Allowed => Vec::new(),
+            Decision::ExplicitlyDenied => self.denied_by.clone(),
+            Decision::ImplicitlyDenied => self.missing_allow.clone(),
         }
     }
 
@@ -565,7 +614,7 @@ impl Verdict {
         if caller_identity {
             return "sts:GetCallerIdentity needs no permission and cannot be denied".into();
         }
-        let layers = self.blocked_by.iter().map(|l| layer_name(*l)).collect::<Vec<_>>().join(", ");
+        let layers = self.blocked_by().iter().map(|l| layer_name(*l)).collect::<Vec<_>>().join(", ");
         match self.decision {
             Decision::Allowed if same_account => "allowed: an applicable Allow and no Deny in any layer".into(),
             Decision::Allowed => "allowed: both the caller's account and the resource policy allow, no Deny".into(),

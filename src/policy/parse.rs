@@ -455,3 +455,75 @@ fn parse_conditions(block: &Value, path: &str) -> Result<Vec<Condition>, PolicyE
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+        Policy::parse_str("p", text, kind)
+    }
+
+    #[test]
+    fn reads_single_values_arrays_and_every_principal_form() {
+        let p = parse(
+            r#"{"Version":"2012-10-17","Statement":{"Sid":"A","Effect":"Allow","Principal":{"AWS":["111122223333",
+                "arn:aws:iam::444455556666:root","arn:aws:iam::111122223333:role/app","*"],"Service":"ecs-tasks.amazonaws.com",
+                "Federated":"cognito-identity.amazonaws.com","CanonicalUser":"abc"},"Action":"s3:GetObject",
+                "Condition":{"ForAnyValue:StringLikeIfExists":{"aws:TagKeys":["a","b"]},"Bool":{"aws:SecureTransport":false}}}}"#,
+            PolicyKind::Resource,
+        )
+        .expect("valid");
+        let s = &p.statements[0];
+        assert_eq!(s.sid.as_deref(), Some("A"));
+        assert!(s.resource.is_none());
+        let entries = &s.principal.as_ref().expect("principal").entries;
+        assert!(entries.contains(&PrincipalEntry::Account("111122223333".into())));
+        assert!(entries.contains(&PrincipalEntry::Account("444455556666".into())));
+        assert!(entries.contains(&PrincipalEntry::Arn("arn:aws:iam::111122223333:role/app".into())));
+        assert!(entries.contains(&PrincipalEntry::Wildcard));
+        assert!(entries.contains(&PrincipalEntry::Service("ecs-tasks.amazonaws.com".into())));
+        let like = s.conditions.iter().find(|c| c.operator == Operator::StringLike).expect("StringLike");
+        assert_eq!((like.set, like.if_exists), (Some(SetOperator::ForAnyValue), true));
+        let tls = s.conditions.iter().find(|c| c.operator == Operator::Bool).expect("Bool");
+        assert_eq!(tls.values, vec!["false".to_string()]);
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        let cases: &[(&str, PolicyKind, &str)] = &[
+            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#, PolicyKind::Identity, "$.Statement[0]"),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
+                PolicyKind::Identity,
+                "$.Statement[0].Principal",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+                PolicyKind::Resource,
+                "$.Statement[0]",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","bad"],"Resource":"*"}]}"#,
+                PolicyKind::Identity,
+                "$.Statement[0].Action[1]",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Sometimes":{"a:b":"c"}}}]}"#,
+                PolicyKind::Identity,
+                "$.Statement[0].Condition.Sometimes",
+            ),
+            (r#"{"Version":"2020-01-01","Statement":[]}"#, PolicyKind::Identity, "$.Version"),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#,
+                PolicyKind::ResourceControl,
+                "$.Statement[0].Action",
+            ),
+            (r#"[1,2]"#, PolicyKind::Identity, "$"),
+        ];
+        for (text, kind, path) in cases {
+            let e = parse(text, *kind).expect_err(text);
+            assert_eq!(e.path, *path, "{text}: {e}");
+        }
+    }
+}

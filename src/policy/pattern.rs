@@ -60,6 +60,37 @@ pub fn resolve(pattern: &str, ctx: &Context, wildcards: bool) -> Result<Resolved
     Ok(Resolved(out))
 }
 
+/// Splits a policy ARN into its six fields (partition, service, region, account, resource part last), leaving
+/// colons inside `${...}` variables alone (`arn:aws:iam::${aws:PrincipalAccount}:role/*`). `None` for fewer
+/// than six fields.
+pub fn split_arn_fields(arn: &str) -> Option<[&str; 6]> {
+    let bytes = arn.as_bytes();
+    let mut fields = [""; 6];
+    let (mut start, mut n, mut depth) = (0, 0, 0usize);
+    let mut i = 0;
+    while i < bytes.len() && n < 5 {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                fields[n] = &arn[start..i];
+                n += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if n < 5 {
+        return None;
+    }
+    fields[5] = &arn[start..];
+    Some(fields)
+}
+
 /// `aws:PrincipalTag/team, 'none'` → (`aws:PrincipalTag/team`, Some(`none`)).
 fn split_default(inner: &str) -> (&str, Option<&str>) {
     match inner.split_once(',') {
@@ -114,6 +145,15 @@ mod tests {
             c.insert(k, vec![(*v).to_string()], false);
         }
         c
+    }
+
+    #[test]
+    fn splits_arns_outside_variables() {
+        assert_eq!(
+            split_arn_fields("arn:aws:iam::${aws:PrincipalAccount}:role/a:b"),
+            Some(["arn", "aws", "iam", "", "${aws:PrincipalAccount}", "role/a:b"])
+        );
+        assert_eq!(split_arn_fields("arn:aws:s3"), None);
     }
 
     #[test]

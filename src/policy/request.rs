@@ -170,11 +170,10 @@ impl AllowedKeys {
         if !self.known_action {
             return true;
         }
-        self.keys.iter().any(|k| {
-            *k == lower
-                || iamdata::template_matches(k, &lower, 1, true)
-                || lower.split_once('/').is_some_and(|(prefix, _)| k.starts_with(&format!("{prefix}/")))
-        })
+        // A key with a `/` suffix (`aws:ResourceTag/team`) is carried when the action lists any key of that family,
+        // whatever the reference calls the placeholder (`${TagKey}`, `tag-key`, `<key>`).
+        let family = lower.find('/').map(|i| &lower[..=i]);
+        self.keys.iter().any(|k| iamdata::key_matches(k, &lower) || family.is_some_and(|f| k.starts_with(f)))
     }
 }
 

@@ -45,6 +45,8 @@ pub struct StatementMatch {
     pub resource: bool,
     pub principal: PrincipalMatch,
     pub conditions: bool,
+    /// The condition tests that failed, as `Operator key` (`IpAddress aws:SourceIp`).
+    pub failed_conditions: Vec<String>,
     /// Context keys the statement needed (in conditions or variables) that the request lacks.
     pub unresolved: Vec<String>,
 }
@@ -84,15 +86,19 @@ pub fn analyze(stmt: &Statement, req: &Request, context: StatementContext) -> St
         unresolved.clear();
     }
     let mut conditions = true;
+    let mut failed_conditions = Vec::new();
     // Conditions only matter (and only report missing keys) once the statement targets the request.
     if action && resource && principal != PrincipalMatch::NoMatch {
         for cond in &stmt.conditions {
             let outcome = condition::evaluate(cond, &req.context);
             unresolved.extend(outcome.unresolved);
-            conditions &= outcome.matched;
+            if !outcome.matched {
+                conditions = false;
+                failed_conditions.push(format!("{} {}", cond.operator_text, cond.key));
+            }
         }
     }
-    StatementMatch { action, resource, principal, conditions, unresolved }
+    StatementMatch { action, resource, principal, conditions, failed_conditions, unresolved }
 }
 
 /// `Action`/`NotAction`: `service:pattern` with `*`/`?`, case-insensitive; `*` alone matches every action.
@@ -146,17 +152,23 @@ fn single_resource(policy: &str, req: &Request, context: StatementContext) -> Re
     if req.resource == "*" {
         return Ok(false);
     }
-    let mut fields: Vec<&str> = policy.splitn(6, ':').collect();
-    if fields.len() < 6 {
-        let padded = match context {
-            StatementContext::Identity => true,
-            StatementContext::Resource { .. } => policy.contains('*'),
-        };
-        if !padded || fields.first() != Some(&"arn") {
-            return Ok(false);
+    let fields: [&str; 6] = match pattern::split_arn_fields(policy) {
+        Some(fields) => fields,
+        None => {
+            // A short ARN (`arn:aws:s3`): identity-side policies read the missing fields as `*`; resource-side
+            // policies only when the entry has a wildcard.
+            let padded = match context {
+                StatementContext::Identity => true,
+                StatementContext::Resource { .. } => policy.contains('*'),
+            };
+            let mut parts: Vec<&str> = policy.split(':').collect();
+            if !padded || parts.first() != Some(&"arn") {
+                return Ok(false);
+            }
+            parts.resize(6, "*");
+            [parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]]
         }
-        fields.resize(6, "*");
-    }
+    };
     let request: Vec<&str> = req.resource.splitn(6, ':').collect();
     if request.len() != 6 {
         return pattern::matches(policy, &req.resource, &req.context, true, false);

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// Placeholders with spaces (`<account id>`) split an ARN in two for any grammar that reads ARNs as words.
 static SPACED_PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<[^<>\n]*\s[^<>\n]*>").unwrap_or_else(|e| panic!("bad built-in pattern: {e}")));
+    LazyLock::new(|| Regex::new(r"<[^<>\n ]* [^<>\n]*>").unwrap_or_else(|e| panic!("bad built-in pattern: {e}")));
 
 /// The AccessDenied message inside `text` (which may be a longer stopped reason), if there is one.
 pub fn parse(text: &str) -> Option<AccessDenied> {

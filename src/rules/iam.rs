@@ -30,7 +30,7 @@ pub(super) static ROLES: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)assume the service linked role",
-            r"(?i)service[- ]linked role[^\n]{0,60}(?:exist|missing|not found)",
+            r"(?i)service[- ]linked role[^\n]*(?:exist|missing|not found)",
             r"(?i)AWSServiceRoleForECS",
         ],
         extracts: &[],
@@ -48,8 +48,8 @@ pub(super) static ROLES: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)Role is not valid",
-            r"(?i)role[^\n]{0,80}(?:does not exist|cannot be found)",
-            r"(?i)NoSuchEntity[^\n]{0,80}role",
+            r"(?i)role[^\n]*(?:does not exist|cannot be found)",
+            r"(?i)NoSuchEntity[^\n]*role",
         ],
         extracts: &["role_arn"],
         explanation: "RegisterTaskDefinition and RunTask check that the taskRoleArn / executionRoleArn names an \
@@ -136,24 +136,21 @@ fn cannot_assume(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn service_linked_role(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::ServiceLinkedRoleMissing,
         Confidence::High,
         "the ECS service-linked role AWSServiceRoleForECS does not exist in this account".into(),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn role_not_valid(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::RoleNotFound,
         Confidence::Medium,
         "the task definition names a role that does not exist or that ECS cannot assume".into(),
     );
-    f.role_kind = RoleKind::Unknown;
     f.alternatives.push(alternative(
         Cause::TrustPolicyDenied,
         Confidence::Low,
@@ -182,6 +179,9 @@ fn access_denied(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         RoleKind::Caller
     } else if execution_named || (ecs_step && (ad.principal.is_none() || ecs_session)) {
         RoleKind::Execution
+    } else if ecs_session {
+        // A task-id session outside ECS's own start-up steps is the application calling with the task role.
+        RoleKind::Task
     } else {
         RoleKind::Unknown
     };
@@ -193,6 +193,7 @@ fn access_denied(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let who = match (role_kind, &ad.role_name) {
         (RoleKind::Execution, Some(_)) => format!("the task execution {who}"),
         (RoleKind::Execution, None) => "the task execution role".to_string(),
+        (RoleKind::Task, Some(_)) => format!("the task {who}"),
         _ => who,
     };
     let on = ad.resource.as_deref().map(|r| format!(" on `{r}`")).unwrap_or_default();

@@ -146,8 +146,7 @@ fn not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
         format!("{name} does not exist in the registry")
     };
     let confidence = if ambiguous { Confidence::Medium } else { Confidence::High };
-    let mut f = scan.finding(rule, Cause::ImageNotFound, confidence, summary);
-    f.role_kind = RoleKind::Unknown;
+    let mut f = scan.unattributed(rule, Cause::ImageNotFound, confidence, summary);
     if hub_name {
         f.details.insert(
             "note".into(),
@@ -192,7 +191,9 @@ fn forbidden(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 
 fn pull_failed(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let name = image_name(scan);
-    let docker_hub = scan.mentions(&["registry-1.docker.io", "docker.io/", "index.docker.io"]);
+    // Docker Hub answering with a bare status code is, most of the time, its rate limit.
+    let docker_hub = scan.mentions(&["registry-1.docker.io", "docker.io/", "index.docker.io"])
+        && scan.mentions(&["unexpected status", "httpReaderSeeker", "429"]);
     let (cause, summary) = if scan.mentions(&["API error (404)"]) {
         (Cause::ImageNotFound, format!("{name} was not found (404)"))
     } else if docker_hub {

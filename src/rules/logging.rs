@@ -9,7 +9,7 @@ pub(super) static SPECIFIC: &[Rule] = &[Rule {
     title: "The CloudWatch Logs log group does not exist",
     cause: Cause::LogGroupNotFound,
     yields: &[],
-    patterns: &[r"(?i)(?:specified )?log group does not exist", r"(?i)ResourceNotFoundException[^\n]{0,120}log group"],
+    patterns: &[r"(?i)(?:specified )?log group does not exist", r"(?i)ResourceNotFoundException[^\n]*log group"],
     extracts: &["log_group"],
     explanation: "The awslogs driver writes to the `awslogs-group` of the container definition. It does not create \
                   the group unless `awslogs-create-group` is `true` (and then the execution role needs \

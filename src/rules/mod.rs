@@ -14,7 +14,6 @@ mod kms;
 mod logging;
 mod network;
 pub mod policy_lints;
-pub mod policy_match;
 mod registry;
 mod runtime;
 mod secrets;
@@ -24,7 +23,6 @@ pub mod text;
 
 use crate::fix::{self, FixContext};
 use crate::model::{AccessDenied, AlternativeCause, Cause, Confidence, Evidence, EvidenceSource, Finding, RoleKind};
-use regex::RegexSet;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 pub use text::Stage;
@@ -118,6 +116,15 @@ impl<'a> Scan<'a> {
     }
 }
 
+impl Scan<'_> {
+    /// A finding about something no IAM identity did (the host, the network, the image, the application).
+    pub fn unattributed(&self, rule: &'static Rule, cause: Cause, confidence: Confidence, summary: String) -> Finding {
+        let mut f = self.finding(rule, cause, confidence, summary);
+        f.role_kind = RoleKind::Unknown;
+        f
+    }
+}
+
 /// An alternative reading of the same text.
 pub fn alternative(cause: Cause, confidence: Confidence, summary: impl Into<String>) -> AlternativeCause {
     AlternativeCause { cause, confidence, summary: summary.into() }
@@ -127,7 +134,7 @@ pub fn alternative(cause: Cause, confidence: Confidence, summary: impl Into<Stri
 pub fn catalogue() -> &'static [&'static Rule] {
     static CATALOGUE: OnceLock<Vec<&'static Rule>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
-        let families: [&'static [Rule]; 15] = [
+        let families: [&'static [Rule]; 16] = [
             kms::RULES,
             secrets::SPECIFIC,
             logging::SPECIFIC,
@@ -144,27 +151,73 @@ pub fn catalogue() -> &'static [&'static Rule] {
             secrets::GENERIC,
             image_pull::GENERIC,
             runtime::GENERIC,
+            task_definition::GENERIC,
         ];
         families.iter().flat_map(|family| family.iter()).collect()
     })
 }
 
-/// The prefilter: one pass over the text finds every rule with a matching pattern.
-fn prefilter() -> &'static (RegexSet, Vec<usize>) {
-    static SET: OnceLock<(RegexSet, Vec<usize>)> = OnceLock::new();
-    SET.get_or_init(|| {
-        let mut patterns = Vec::new();
-        let mut owner = Vec::new();
+/// The rules' patterns, compiled on first use: a run compiles only the patterns of the rules its text could match.
+fn compiled(rule_index: usize) -> &'static [text::Re] {
+    static COMPILED: OnceLock<Vec<OnceLock<Vec<text::Re>>>> = OnceLock::new();
+    let all = COMPILED.get_or_init(|| catalogue().iter().map(|_| OnceLock::new()).collect());
+    all[rule_index].get_or_init(|| {
+        // Built-in patterns, all compiled by the catalogue test: a failure here is a programming error.
+        catalogue()[rule_index]
+            .patterns
+            .iter()
+            .map(|p| text::Re::new(p).unwrap_or_else(|e| panic!("bad built-in rule pattern `{p}`: {e}")))
+            .collect()
+    })
+}
+
+/// A pattern in lower case, for matching against lower-cased text (escapes such as `\S` keep their case).
+fn lowercase_pattern(pattern: &str) -> String {
+    let pattern = pattern.strip_prefix("(?i)").unwrap_or(pattern);
+    let mut out = String::with_capacity(pattern.len());
+    let mut escaped = false;
+    for c in pattern.chars() {
+        out.push(if escaped { c } else { c.to_ascii_lowercase() });
+        escaped = !escaped && c == '\\';
+    }
+    out
+}
+
+/// The gate before any regular expression runs: every match of a pattern starts with one of its prefix literals,
+/// so a rule none of whose literals occurs in the (lower-cased) text cannot match. Finding the literals costs far
+/// less than compiling every pattern into one automaton, which dominated the start-up time.
+fn gate() -> &'static [(Vec<u8>, usize)] {
+    static GATE: OnceLock<Vec<(Vec<u8>, usize)>> = OnceLock::new();
+    GATE.get_or_init(|| {
+        let mut needles = Vec::new();
         for (i, rule) in catalogue().iter().enumerate() {
             for p in rule.patterns {
-                patterns.push(*p);
-                owner.push(i);
+                let parsed =
+                    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(&lowercase_pattern(p));
+                let literals = parsed.ok().map(|hir| regex_syntax::hir::literal::Extractor::new().extract(&hir));
+                match literals.as_ref().and_then(|seq| seq.literals()) {
+                    Some(lits) if !lits.is_empty() && lits.iter().all(|l| !l.as_bytes().is_empty()) => {
+                        needles.extend(lits.iter().map(|l| (l.as_bytes().to_vec(), i)));
+                    }
+                    // No finite prefix set: the rule is always a candidate.
+                    _ => needles.push((Vec::new(), i)),
+                }
             }
         }
-        // Built-in patterns, all compiled by the catalogue test: a failure here is a programming error.
-        let set = RegexSet::new(&patterns).unwrap_or_else(|e| panic!("bad built-in rule pattern: {e}"));
-        (set, owner)
+        needles
     })
+}
+
+/// The rules whose patterns match `text`, in catalogue order.
+fn matching_rules(text: &str) -> Vec<usize> {
+    let lower = text.to_ascii_lowercase();
+    let mut gated: Vec<usize> = gate()
+        .iter()
+        .filter(|(needle, _)| needle.is_empty() || memchr::memmem::find(lower.as_bytes(), needle).is_some())
+        .map(|(_, i)| *i)
+        .collect();
+    gated.dedup();
+    gated.into_iter().filter(|&i| compiled(i).iter().any(|re| re.is_match(text))).collect()
 }
 
 /// Classifies one stopped reason, container reason or error message. The primary finding comes first, with the
@@ -180,9 +233,7 @@ pub fn classify_text_with(text: &str, source: EvidenceSource, ctx: &FixContext) 
         return Vec::new();
     }
     let scan = Scan::new(trimmed, source);
-    let (set, owner) = prefilter();
-    let mut candidates: Vec<usize> = set.matches(trimmed).iter().map(|p| owner[p]).collect();
-    candidates.dedup();
+    let candidates = matching_rules(trimmed);
     let rules = catalogue();
     let mut findings = candidates.iter().filter_map(|&i| (rules[i].apply)(&scan, rules[i]).map(|f| (rules[i], f)));
     let (primary_rule, mut primary) = match findings.next() {
@@ -218,9 +269,7 @@ static UNKNOWN: Rule = Rule {
 };
 
 fn unknown(scan: &Scan) -> Finding {
-    let mut f = scan.finding(&UNKNOWN, Cause::Unknown, Confidence::Low, "no known cause matches this text".into());
-    f.role_kind = RoleKind::Unknown;
-    f
+    scan.unattributed(&UNKNOWN, Cause::Unknown, Confidence::Low, "no known cause matches this text".into())
 }
 
 /// The fallback rule, listed with the others.
@@ -239,11 +288,28 @@ mod tests {
             assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
             assert!(!rule.patterns.is_empty(), "{} has no pattern", rule.id);
             for p in rule.patterns {
-                regex::Regex::new(p).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+                text::Re::new(p).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
             }
             assert!(rule.id.starts_with(rule.family), "{} is not in family {}", rule.id, rule.family);
         }
         assert!(catalogue().len() >= 30);
+    }
+
+    /// The literal gate never hides a rule whose patterns match: checked on every real text.
+    #[test]
+    fn gate_keeps_every_matching_rule() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/reasons");
+        for file in ["shared-real-error-messages.jsonl", "collection.jsonl", "holdout.jsonl"] {
+            let body = std::fs::read_to_string(dir.join(file)).expect("samples");
+            for line in body.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).expect("json");
+                let t = v["text"].as_str().expect("text");
+                let full: Vec<usize> =
+                    (0..catalogue().len()).filter(|&i| compiled(i).iter().any(|re| re.is_match(t))).collect();
+                assert_eq!(matching_rules(t), full, "{t}");
+            }
+        }
+        assert_eq!(lowercase_pattern(r"(?i)Manifest for \S+ NOT"), r"manifest for \S+ not");
     }
 
     #[test]

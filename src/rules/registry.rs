@@ -44,14 +44,12 @@ pub(super) static RULES: &[Rule] = &[
 
 fn rate_limited(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let registry = scan.fact("registry").unwrap_or("Docker Hub");
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::RegistryRateLimited,
         Confidence::High,
         format!("{registry} refused the pull: pull rate limit reached"),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn auth_failed(scan: &Scan, rule: &'static Rule) -> Option<Finding> {

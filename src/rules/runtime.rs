@@ -1,7 +1,7 @@
 //! Runtime and lifecycle: the container ran (or the host did) and something ended it.
 
 use super::{Rule, Scan, alternative};
-use crate::model::{Cause, Confidence, Finding, RoleKind, Severity};
+use crate::model::{Cause, Confidence, Finding, Severity};
 
 pub(super) static RULES: &[Rule] = &[
     Rule {
@@ -50,10 +50,7 @@ pub(super) static RULES: &[Rule] = &[
         title: "The container's own health check failed",
         cause: Cause::HealthCheckFailed,
         yields: &[],
-        patterns: &[
-            r"(?i)failed container health checks",
-            r"(?i)container health ?check[^\n]{0,40}(?:failed|unhealthy)",
-        ],
+        patterns: &[r"(?i)failed container health checks", r"(?i)container health ?check[^\n]*(?:failed|unhealthy)"],
         extracts: &["container"],
         explanation: "The `healthCheck` command of an essential container returned non-zero `retries` times after \
                       `startPeriod`.",
@@ -104,7 +101,7 @@ pub(super) static RULES: &[Rule] = &[
         patterns: &[
             r"(?i)Host EC2 \(?instance",
             r"(?i)Container instance deregistration",
-            r"(?i)instance[^\n]{0,30}(?:stopped|terminated)",
+            r"(?i)instance[^\n]*(?:stopped|terminated)",
             r"(?i)scheduled (?:for )?retirement",
             r"(?i)Task is being retired",
         ],
@@ -122,10 +119,16 @@ pub(super) static RULES: &[Rule] = &[
         title: "The container instance ran out of disk space",
         cause: Cause::HostFailure,
         yields: &[],
-        patterns: &[r"(?i)no space left on device", r"(?i)Thin Pool has \d+ free data blocks", r"(?i)devmapper"],
+        patterns: &[
+            r"(?i)no space left on device",
+            r"(?i)Thin Pool has \d+ free data blocks",
+            r"(?i)devmapper",
+            r"(?i)failed to (?:extract|register) layer[^\n]*write /",
+        ],
         extracts: &[],
-        explanation: "Docker's storage (root volume or thin pool) is full: old images and json-file logs without \
-                      `max-size` fill it.",
+        explanation: "The storage images are unpacked to is full: on EC2 Docker's root volume or thin pool (old \
+                      images and json-file logs without `max-size` fill it); on Fargate the task's ephemeral storage \
+                      (20 GiB unless `ephemeralStorage` raises it).",
         fix: "Free space (prune images, cap json-file logs with `max-size`), enlarge the volume, or tune \
               ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION / automated image cleanup.",
         generic: false,
@@ -180,7 +183,7 @@ pub(super) static RULES: &[Rule] = &[
         title: "An essential container exited",
         cause: Cause::EssentialContainerExited,
         yields: &[],
-        patterns: &[r"(?i)Essential container in task exited", r"(?i)essential container[^\n]{0,40}exited"],
+        patterns: &[r"(?i)Essential container in task exited", r"(?i)essential container[^\n]*exited"],
         extracts: &["container", "exit_code"],
         explanation: "A container marked essential stopped, so ECS stopped the task. The container's own exit code \
                       and reason (and its logs) say why: 1 an application error, 137 SIGKILL (often OOM), 139 a \
@@ -211,44 +214,41 @@ fn container(scan: &Scan) -> String {
 }
 
 fn out_of_memory(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::ContainerOutOfMemory,
         Confidence::High,
         format!("{} was killed for using more memory than its limit", container(scan)),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn elb_health(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let lb = scan.fact("load_balancer").map(|l| format!(" of `{l}`")).unwrap_or_default();
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::HealthCheckFailed,
         Confidence::High,
         format!("the task failed the load balancer health checks{lb}"),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn container_health(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::HealthCheckFailed,
         Confidence::High,
         format!("{} failed its health check", container(scan)),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }
 
 fn spot(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f =
-        scan.finding(rule, Cause::SpotInterruption, Confidence::High, "the Spot capacity was reclaimed by AWS".into());
+    let mut f = scan.unattributed(
+        rule,
+        Cause::SpotInterruption,
+        Confidence::High,
+        "the Spot capacity was reclaimed by AWS".into(),
+    );
     f.severity = Severity::Warning;
-    f.role_kind = RoleKind::Unknown;
     f.alternatives.push(alternative(Cause::HostFailure, Confidence::Low, "the host went away"));
     Some(f)
 }
@@ -259,21 +259,19 @@ fn scaling(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     } else {
         "the service stopped the task on purpose (scale-in or deployment)".to_string()
     };
-    let mut f = scan.finding(rule, Cause::ScalingOrDeployment, Confidence::High, summary);
+    let mut f = scan.unattributed(rule, Cause::ScalingOrDeployment, Confidence::High, summary);
     f.severity = Severity::Info;
-    f.role_kind = RoleKind::Unknown;
     Some(f)
 }
 
 fn host_stopped(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::HostFailure,
         Confidence::High,
         "the task's host was stopped, terminated or deregistered".into(),
     );
     f.severity = Severity::Warning;
-    f.role_kind = RoleKind::Unknown;
     if scan.mentions(&["deregistration forced by user"]) {
         f.alternatives.push(alternative(
             Cause::ScalingOrDeployment,
@@ -285,14 +283,12 @@ fn host_stopped(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn disk_full(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::HostFailure,
         Confidence::High,
-        "the container instance's Docker storage is full".into(),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+        "the storage the image is unpacked to is full (Docker's volume on EC2, ephemeral storage on Fargate)".into(),
+    ))
 }
 
 fn agent_timeout(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
@@ -302,8 +298,7 @@ fn agent_timeout(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     } else {
         "the container runtime on the host did not respond in time".to_string()
     };
-    let mut f = scan.finding(rule, Cause::HostFailure, Confidence::Medium, summary);
-    f.role_kind = RoleKind::Unknown;
+    let mut f = scan.unattributed(rule, Cause::HostFailure, Confidence::Medium, summary);
     if eni {
         f.alternatives.push(alternative(
             Cause::NetworkUnreachable,
@@ -315,13 +310,12 @@ fn agent_timeout(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn no_capacity(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::HostFailure,
         Confidence::Medium,
         "no container instance has the CPU, memory, ports or ENIs the task needs".into(),
     );
-    f.role_kind = RoleKind::Unknown;
     f.alternatives.push(alternative(
         Cause::InvalidTaskDefinition,
         Confidence::Low,
@@ -333,13 +327,12 @@ fn no_capacity(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 fn essential_exited(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let code = scan.fact("exit_code");
     let with = code.map(|c| format!(" with exit code {c}")).unwrap_or_default();
-    let mut f = scan.finding(
+    let mut f = scan.unattributed(
         rule,
         Cause::EssentialContainerExited,
         Confidence::High,
         format!("an essential container exited{with}; its own reason and logs say why"),
     );
-    f.role_kind = RoleKind::Unknown;
     if code == Some("137") {
         f.alternatives.push(alternative(
             Cause::ContainerOutOfMemory,
@@ -351,9 +344,12 @@ fn essential_exited(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn cannot_start(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f =
-        scan.finding(rule, Cause::HostFailure, Confidence::Low, format!("{} could not be started", container(scan)));
-    f.role_kind = RoleKind::Unknown;
+    let mut f = scan.unattributed(
+        rule,
+        Cause::HostFailure,
+        Confidence::Low,
+        format!("{} could not be started", container(scan)),
+    );
     f.alternatives.push(alternative(
         Cause::ContainerOutOfMemory,
         Confidence::Low,

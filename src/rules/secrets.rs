@@ -12,8 +12,8 @@ pub(super) static SPECIFIC: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)Secrets Manager can.t find the specified secret",
-            r"(?i)ResourceNotFoundException[^\n]{0,200}secret",
-            r"(?i)secret[^\n]{0,80}(?:was )?(?:not found|does not exist|marked for deletion)",
+            r"(?i)ResourceNotFoundException[^\n]*secret",
+            r"(?i)secret[^\n]*(?:was )?(?:not found|does not exist|marked for deletion)",
         ],
         extracts: &["secret_arn"],
         explanation: "The task definition references a secret ARN (or name) that Secrets Manager cannot find: misspelt, \
@@ -49,8 +49,8 @@ pub(super) static SPECIFIC: &[Rule] = &[
             r"(?i)Parameter name: can.t be prefixed with",
             r"(?i)did not contain json key",
             r"(?i)invalid (?:secret )?(?:arn|reference)",
-            r"(?i)ValidationException[^\n]{0,120}(?:secret|parameter)",
-            r"(?i)secret[^\n]{0,40}(?:version|json key)[^\n]{0,40}(?:not found|invalid)",
+            r"(?i)ValidationException[^\n]*(?:secret|parameter)",
+            r"(?i)secret[^\n]*(?:version|json key)[^\n]*(?:not found|invalid)",
         ],
         extracts: &["secret_arn", "parameter"],
         explanation: "The `valueFrom` of a `secrets` entry does not have a shape ECS accepts: an SSM parameter named \

@@ -13,7 +13,7 @@ pub(super) static RULES: &[Rule] = &[
         patterns: &[
             r"(?i)No Fargate configuration exists for given values",
             r"(?i)Invalid '?(?:cpu|memory)'? (?:setting|value)",
-            r"(?i)(?:cpu|memory) (?:value|setting)[^\n]{0,60}(?:invalid|not supported)",
+            r"(?i)(?:cpu|memory) (?:value|setting)[^\n]*(?:invalid|not supported)",
         ],
         extracts: &[],
         explanation: "Fargate accepts only fixed CPU/memory pairs: 256 with 512-2048 MiB, 512 with 1-4 GiB, 1024 \
@@ -32,6 +32,7 @@ pub(super) static RULES: &[Rule] = &[
         patterns: &[
             r"(?i)requires? (?:the )?(?:task definition to have )?(?:an )?execution ?role",
             r"(?i)execution role (?:arn )?(?:is )?(?:required|missing)",
+            r"(?i)must also specify a value for '?executionRoleArn",
         ],
         extracts: &[],
         explanation: "ECR images, awslogs, secrets and private registry credentials are fetched by the execution role; \
@@ -46,7 +47,7 @@ pub(super) static RULES: &[Rule] = &[
         title: "The network mode is not supported by the launch type",
         cause: Cause::InvalidTaskDefinition,
         yields: &[],
-        patterns: &[r"(?i)only supports? network mode", r"(?i)network mode[^\n]{0,40}(?:not supported|must be awsvpc)"],
+        patterns: &[r"(?i)only supports? network mode", r"(?i)network mode[^\n]*(?:not supported|must be awsvpc)"],
         extracts: &[],
         explanation: "Fargate tasks must use the awsvpc network mode.",
         fix: "Set `networkMode` to `awsvpc` and pass subnets and security groups when running the task.",
@@ -61,7 +62,7 @@ pub(super) static RULES: &[Rule] = &[
         yields: &[],
         patterns: &[
             r"(?i)executable file not found in \$PATH",
-            r"(?i)exec: [^\n]{0,80}: (?:no such file or directory|permission denied)",
+            r"(?i)exec: [^\n]*: (?:no such file or directory|permission denied)",
             r"(?i)OCI runtime create failed",
         ],
         extracts: &["container"],
@@ -73,6 +74,30 @@ pub(super) static RULES: &[Rule] = &[
         apply: command_not_found,
     },
 ];
+
+pub(super) static GENERIC: &[Rule] = &[Rule {
+    id: "taskdef.client-exception",
+    family: "taskdef",
+    title: "ECS rejected the request (the text does not say which value)",
+    cause: Cause::InvalidTaskDefinition,
+    yields: &[],
+    patterns: &[r"\bClientException\b", r"\bInvalidParameterException\b"],
+    extracts: &[],
+    explanation: "ClientException / InvalidParameterException mean ECS refused a value of the request: usually the task \
+                  definition (or the RunTask / CreateService parameters).",
+    fix: "Read the rest of the message for the field; compare with the task definition parameters reference.",
+    generic: true,
+    apply: client_exception,
+}];
+
+fn client_exception(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
+    Some(scan.finding(
+        rule,
+        Cause::InvalidTaskDefinition,
+        Confidence::Low,
+        "ECS rejected a value of the task definition or request".into(),
+    ))
+}
 
 fn fargate_size(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
     let mut f = scan.finding(
@@ -107,12 +132,10 @@ fn network_mode(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
 }
 
 fn command_not_found(scan: &Scan, rule: &'static Rule) -> Option<Finding> {
-    let mut f = scan.finding(
+    Some(scan.unattributed(
         rule,
         Cause::InvalidTaskDefinition,
         Confidence::Medium,
         "the container's command or entry point is not an executable in the image".into(),
-    );
-    f.role_kind = RoleKind::Unknown;
-    Some(f)
+    ))
 }

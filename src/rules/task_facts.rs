@@ -4,13 +4,16 @@
 //! whose policies do not allow what ECS does on its behalf. Each finding carries the deciding statement
 //! (`explanation`) and a fix scoped to the real ARNs. Pure functions over `TaskEvidence`.
 
-use super::policy_match::{Decision, KeyPolicyDecision, NamedPolicy, Principal, decide, key_policy_decision};
+use super::access_denied::is_denied_error_code;
 use crate::fix::role_name_of_arn;
-use crate::model::task::{
-    EcrImageName, ImageFacts, ImageReference, Lookup, Role, SecretFacts, SecretTarget, TaskEvidence,
-};
+use crate::iamdata::event_names::iam_actions_for_event;
+use crate::model::event::TrailEvent;
+use crate::model::task::{EcrImageName, ImageReference, Lookup, Role, SecretFacts, SecretTarget, TaskEvidence};
 use crate::model::{
     Cause, Confidence, Evidence, EvidenceSource, Finding, Fix, FixTarget, PolicyType, RoleKind, Severity,
+};
+use crate::policy::{
+    self, Decision, Evaluation, Layer, LayerDecision, Policy, PolicyKind, PolicySet, RawValue, Request,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -25,11 +28,58 @@ pub fn findings(e: &TaskEvidence) -> Vec<Finding> {
     out.extend(log_groups(e));
     out.extend(secrets(e));
     out.extend(images(e));
-    let (key_findings, delegated_keys) = kms_keys(e);
-    out.extend(key_findings);
-    out.extend(execution_role_permissions(e, &delegated_keys));
+    out.extend(kms_key_states(e));
+    out.extend(execution_role_permissions(e));
     for f in &mut out {
         corroborate(e, f);
+    }
+    let denials = unexplained_denials(e, &out);
+    out.extend(denials);
+    out
+}
+
+/// Denied calls of the task's sessions that no fact finding explains (the fetched facts cannot see SCPs, session
+/// policies, VPC endpoint policies or other accounts' resource policies): one finding per (principal, action,
+/// resource), from the AccessDenied message.
+fn unexplained_denials(e: &TaskEvidence, explained: &[Finding]) -> Vec<Finding> {
+    let used: std::collections::BTreeSet<&str> =
+        explained.iter().flat_map(|f| f.evidence.iter().filter_map(|ev| ev.event_id.as_deref())).collect();
+    let mut out: Vec<Finding> = Vec::new();
+    for event in e.trail_events.iter().filter(|ev| is_denied_event(ev)) {
+        if event.event_id.as_deref().is_some_and(|id| used.contains(id)) {
+            continue;
+        }
+        let message = event.error_message.clone().unwrap_or_default();
+        let mut denied = super::access_denied::parse(&message).unwrap_or_default();
+        if denied.action.is_none() {
+            denied.action = event_actions(event).into_iter().next();
+        }
+        if denied.principal.is_none() {
+            denied.principal = event.caller_arn().map(str::to_string);
+        }
+        if denied.role_session.is_none() {
+            denied.role_session = event.session_name().map(str::to_string);
+        }
+        let evidence = event_evidence(event);
+        if let Some(existing) = out
+            .iter_mut()
+            .find(|f| f.principal == denied.principal && f.action == denied.action && f.resource == denied.resource)
+        {
+            existing.count += 1;
+            if evidence.time < existing.first_seen {
+                existing.first_seen = evidence.time.clone();
+            }
+            if evidence.time > existing.last_seen {
+                existing.last_seen = evidence.time.clone();
+            }
+            existing.evidence.push(evidence);
+            continue;
+        }
+        let mut f = super::access_denied::finding(&denied, evidence);
+        if let Some(role) = event.issuer_role_arn() {
+            f.role_kind = role_kind_of(e, role);
+        }
+        out.push(f);
     }
     out
 }
@@ -100,10 +150,18 @@ fn ecs_trust_statement(e: &TaskEvidence) -> Value {
     })
 }
 
+/// The statements of a policy document (`Statement` may be one object or a list).
+fn statements(document: &Value) -> Vec<&Value> {
+    match document.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
 /// The document with one more statement (a `Statement` object becomes a list).
 fn with_statement(document: Option<&Value>, statement: Value) -> Value {
-    let mut statements: Vec<Value> =
-        document.map(|d| super::policy_match::statements(d).into_iter().cloned().collect()).unwrap_or_default();
+    let mut statements: Vec<Value> = document.map(|d| statements(d).into_iter().cloned().collect()).unwrap_or_default();
     statements.push(statement);
     let version = document.and_then(|d| d.get("Version")).cloned().unwrap_or_else(|| json!("2012-10-17"));
     let mut doc = json!({"Version": version, "Statement": statements});
@@ -113,23 +171,56 @@ fn with_statement(document: Option<&Value>, statement: Value) -> Value {
     doc
 }
 
+/// ECS assumes a task's roles as `ecs-tasks.amazonaws.com`, with the task's account and ARN as source.
+fn ecs_assume_request(e: &TaskEvidence, role_arn: &str) -> Request {
+    let source_arn = e
+        .task
+        .as_ref()
+        .map(|t| t.arn.clone())
+        .unwrap_or_else(|| format!("arn:{}:ecs:{}:{}:task/*", e.partition, e.region, e.account));
+    let context = [
+        ("aws:SourceAccount".to_string(), RawValue::One(e.account.clone())),
+        ("aws:SourceArn".to_string(), RawValue::One(source_arn)),
+    ];
+    Request::new(ECS_TASKS, "sts:AssumeRole", role_arn, None, &context)
+}
+
+fn trust_evaluation(e: &TaskEvidence, role_arn: &str, trust: &Value) -> Option<Evaluation> {
+    let set = PolicySet {
+        trust_policy: Some(Policy::parse("trust policy", trust, PolicyKind::Resource).ok()?),
+        ..Default::default()
+    };
+    Some(policy::evaluate(&set, &ecs_assume_request(e, role_arn)))
+}
+
+/// Records whether re-evaluating with the fix applied allows what was denied.
+fn set_verified(fix: &mut Fix, after: &[Evaluation]) {
+    let blocked: Vec<String> =
+        after.iter().filter(|ev| ev.decision != Decision::Allowed).map(|ev| ev.reason.clone()).collect();
+    fix.verified = Some(blocked.is_empty());
+    fix.verification_note = Some(if blocked.is_empty() {
+        "re-evaluated with this change applied: allowed".to_string()
+    } else {
+        format!("re-evaluated with this change applied, still denied: {}", blocked.join("; "))
+    });
+}
+
+fn explanation(evaluation: &Evaluation) -> Option<Value> {
+    serde_json::to_value(evaluation).ok()
+}
+
 fn trust_policies(e: &TaskEvidence) -> Vec<Finding> {
     let mut out = Vec::new();
-    let ecs = Principal::Service(ECS_TASKS.to_string());
     for (arn, lookup) in &e.roles {
         let Some(role) = lookup.found() else { continue };
         let Some(trust) = &role.trust_policy else { continue };
-        let decision =
-            decide(&[NamedPolicy { name: "trust policy", document: trust }], "sts:AssumeRole", arn, Some(&ecs));
-        if decision.allows() {
+        let Some(evaluation) = trust_evaluation(e, arn, trust) else { continue };
+        if evaluation.decision == Decision::Allowed {
             continue;
         }
         let kind = role_kind_of(e, arn);
-        let trusted: Vec<String> = super::policy_match::statements(trust)
-            .iter()
-            .filter_map(|s| s.get("Principal"))
-            .map(|p| p.to_string())
-            .collect();
+        let trusted: Vec<String> =
+            statements(trust).iter().filter_map(|s| s.get("Principal")).map(|p| p.to_string()).collect();
         let mut f = Finding::new(
             Cause::TrustPolicyDenied,
             format!(
@@ -145,7 +236,7 @@ fn trust_policies(e: &TaskEvidence) -> Vec<Finding> {
         f.policy_type = Some(PolicyType::Trust);
         f.confidence = Confidence::High;
         f.details.insert("trusted_principals".into(), trusted.join(", "));
-        f.explanation = Some(decision.explanation("trust", 1));
+        f.explanation = explanation(&evaluation);
         f.evidence
             .push(Evidence::text(EvidenceSource::Iam, format!("iam:GetRole `{}` trust policy: {trust}", role.name)));
         let document = with_statement(Some(trust), ecs_trust_statement(e));
@@ -156,6 +247,8 @@ fn trust_policies(e: &TaskEvidence) -> Vec<Finding> {
             role.name,
             shell_json(&document)
         ));
+        let after: Vec<Evaluation> = trust_evaluation(e, arn, &document).into_iter().collect();
+        set_verified(&mut fix, &after);
         fix.document = Some(document);
         f.fixes.push(fix);
         out.push(f);
@@ -338,115 +431,6 @@ fn ssm_parameter_arn(e: &TaskEvidence, region: &str, name: &str) -> String {
     format!("arn:{}:ssm:{region}:{}:parameter{path}", e.partition, e.account)
 }
 
-fn execution_principal(e: &TaskEvidence) -> Option<Principal> {
-    let arn = e.task_definition.as_ref()?.execution_role_arn.clone()?;
-    Some(Principal::Arn { arn, account: e.account.clone() })
-}
-
-/// Checks each customer managed key behind a secret or parameter. Returns the findings and the keys whose policy
-/// delegates to IAM (so the execution role's IAM policies must allow `kms:Decrypt`).
-fn kms_keys(e: &TaskEvidence) -> (Vec<Finding>, Vec<(String, String)>) {
-    let mut out = Vec::new();
-    let mut delegated = Vec::new();
-    let Some(principal) = execution_principal(e) else { return (out, delegated) };
-    let Principal::Arn { arn: role_arn, .. } = &principal else { return (out, delegated) };
-    let mut seen = std::collections::BTreeSet::new();
-    for s in &e.secrets {
-        let Lookup::Found(key) = &s.key else { continue };
-        if !seen.insert(key.arn.clone()) || key.key_manager.as_deref() == Some("AWS") {
-            continue;
-        }
-        let via = match s.target {
-            SecretTarget::SecretsManager { .. } => format!("secretsmanager.{}.amazonaws.com", s.region),
-            SecretTarget::Ssm { .. } => format!("ssm.{}.amazonaws.com", s.region),
-        };
-        if let Some(state) = key.key_state.as_deref().filter(|st| *st != "Enabled") {
-            let mut f = Finding::new(
-                Cause::KmsKeyUnusable,
-                format!("the KMS key `{}` that encrypts {} is {state}", key.arn, secret_label(s)),
-            );
-            f.resource = Some(key.arn.clone());
-            f.role_kind = RoleKind::Execution;
-            f.confidence = Confidence::High;
-            let mut fix = Fix::new(FixTarget::KeyPolicy, format!("make the key `{}` usable again", key.key_id));
-            fix.target_arn = Some(key.arn.clone());
-            fix.commands.push(if state == "PendingDeletion" {
-                format!("aws kms cancel-key-deletion --key-id {} && aws kms enable-key --key-id {}", key.arn, key.arn)
-            } else {
-                format!("aws kms enable-key --key-id {}", key.arn)
-            });
-            f.fixes.push(fix);
-            out.push(f);
-            continue;
-        }
-        let Some(policy) = &key.policy else { continue };
-        match key_policy_decision(policy, &principal, "kms:Decrypt", &key.arn) {
-            KeyPolicyDecision::Grants(_) => {}
-            KeyPolicyDecision::DelegatesToIam { .. } => delegated.push((key.arn.clone(), via)),
-            decision @ (KeyPolicyDecision::NoGrant | KeyPolicyDecision::Denies(_)) => {
-                let (why, explanation) = match &decision {
-                    KeyPolicyDecision::Denies(d) => {
-                        ("a statement of its key policy denies it", d.explanation("key", 1))
-                    }
-                    _ => (
-                        "its key policy neither names the role nor lets the account's IAM policies grant access",
-                        Decision::ImplicitDeny.explanation("key", 1),
-                    ),
-                };
-                let mut f = Finding::new(
-                    Cause::KmsKeyUnusable,
-                    format!(
-                        "the execution role cannot decrypt {} with the KMS key `{}`: {why}",
-                        secret_label(s),
-                        key.arn
-                    ),
-                );
-                f.principal = Some(role_arn.clone());
-                f.role_kind = RoleKind::Execution;
-                f.action = Some("kms:Decrypt".into());
-                f.resource = Some(key.arn.clone());
-                f.policy_type = Some(PolicyType::Key);
-                f.confidence = Confidence::High;
-                f.explanation = Some(explanation);
-                f.details.insert("kms_key".into(), key.arn.clone());
-                f.evidence
-                    .push(Evidence::text(EvidenceSource::Kms, format!("kms:GetKeyPolicy `{}`: {policy}", key.arn)));
-                let statement = json!({
-                    "Sid": "AllowEcsExecutionRoleDecrypt",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": role_arn},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:ViaService": via}},
-                });
-                let document = with_statement(Some(policy), statement);
-                let mut fix = Fix::new(
-                    FixTarget::KeyPolicy,
-                    format!(
-                        "let the execution role `{}` decrypt with key `{}` via {via}",
-                        role_name_of_arn(role_arn).unwrap_or(role_arn),
-                        key.key_id
-                    ),
-                );
-                fix.target_arn = Some(key.arn.clone());
-                fix.commands.push(format!(
-                    "aws kms put-key-policy --key-id {} --policy-name default --policy {}",
-                    key.arn,
-                    shell_json(&document)
-                ));
-                if matches!(decision, KeyPolicyDecision::Denies(_)) {
-                    fix.steps
-                        .push("remove or narrow the key policy statement that denies `kms:Decrypt` to the role".into());
-                }
-                fix.document = Some(document);
-                f.fixes.push(fix);
-                out.push(f);
-            }
-        }
-    }
-    (out, delegated)
-}
-
 fn images(e: &TaskEvidence) -> Vec<Finding> {
     let mut out = Vec::new();
     for img in &e.images {
@@ -463,10 +447,7 @@ fn images(e: &TaskEvidence) -> Vec<Finding> {
                 "container `{}` uses {reference} of the ECR repository `{}`, which has no such image",
                 img.container, img.name.repository
             ),
-            _ => {
-                out.extend(cross_account_pull(e, img));
-                continue;
-            }
+            _ => continue,
         };
         let mut f = Finding::new(Cause::ImageNotFound, summary);
         f.resource = Some(img.name.repository_arn(&e.partition));
@@ -503,89 +484,110 @@ fn image_uri(name: &EcrImageName) -> String {
     }
 }
 
-/// A repository in another account must let the execution role pull.
-fn cross_account_pull(e: &TaskEvidence, img: &ImageFacts) -> Option<Finding> {
-    if img.name.registry_id == e.account {
-        return None;
-    }
-    let principal = execution_principal(e)?;
-    let repo_arn = img.name.repository_arn(&e.partition);
-    let allowed = match &img.repository_policy {
-        Lookup::Found(policy) => {
-            let direct = decide(
-                &[NamedPolicy { name: "repository policy", document: policy }],
-                "ecr:BatchGetImage",
-                &repo_arn,
-                Some(&principal),
-            );
-            direct.allows()
-                || super::policy_match::statements(policy).iter().any(|s| {
-                    s.get("Effect").and_then(Value::as_str) == Some("Allow")
-                        && super::policy_match::statement_applies(s, "ecr:BatchGetImage", &repo_arn)
-                        && principal.account_delegated_by(s)
-                })
-        }
-        Lookup::Missing => false,
-        Lookup::Unknown => return None,
-    };
-    if allowed {
-        return None;
-    }
-    let Principal::Arn { arn: role_arn, .. } = &principal else { return None };
-    let mut f = Finding::new(
-        Cause::ImagePullDenied,
-        format!(
-            "the repository `{}` is in account {}, and its repository policy does not let the execution role pull",
-            img.name.repository, img.name.registry_id
-        ),
-    );
-    f.principal = Some(role_arn.clone());
-    f.role_kind = RoleKind::Execution;
-    f.action = Some("ecr:BatchGetImage".into());
-    f.resource = Some(repo_arn.clone());
-    f.policy_type = Some(PolicyType::Resource);
-    f.confidence = Confidence::High;
-    let statement = json!({
-        "Sid": "AllowPullFromTaskExecutionRole",
-        "Effect": "Allow",
-        "Principal": {"AWS": role_arn},
-        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-    });
-    let document = with_statement(img.repository_policy.found(), statement);
-    let mut fix = Fix::new(FixTarget::ResourcePolicy, format!("let `{role_arn}` pull from `{}`", img.name.repository));
-    fix.target_arn = Some(repo_arn);
-    fix.commands.push(format!(
-        "aws ecr set-repository-policy --repository-name {} --region {} --registry-id {} --policy-text {}",
-        img.name.repository,
-        img.name.region,
-        img.name.registry_id,
-        shell_json(&document)
-    ));
-    fix.document = Some(document);
-    f.fixes.push(fix);
-    Some(f)
+/// The execution role as ECS uses it: a session named after the task.
+fn execution_session(e: &TaskEvidence, role: &Role) -> String {
+    format!("arn:{}:sts::{}:assumed-role/{}/{}", e.partition, e.account, role.name, e.task_id().unwrap_or("ecs-task"))
 }
 
-/// One permission ECS needs from the execution role for this task, and why.
+/// The role's identity policies and boundary as the evaluator takes them; `false` when some could not be read.
+fn role_policy_set(role: &Role) -> (PolicySet, bool) {
+    let mut complete = true;
+    let mut identity = Vec::new();
+    for (name, doc) in &role.inline_policies {
+        match Policy::parse(name, doc, PolicyKind::Identity) {
+            Ok(p) => identity.push(p),
+            Err(_) => complete = false,
+        }
+    }
+    for attached in &role.attached_policies {
+        match attached.document.as_ref().map(|d| Policy::parse(&attached.arn, d, PolicyKind::Identity)) {
+            Some(Ok(p)) => identity.push(p),
+            _ => complete = false,
+        }
+    }
+    let boundary = role.permissions_boundary.as_ref().map(|b| {
+        match b.document.as_ref().map(|d| Policy::parse(&b.arn, d, PolicyKind::Identity)) {
+            Some(Ok(p)) => vec![p],
+            _ => {
+                complete = false;
+                Vec::new()
+            }
+        }
+    });
+    // An unreadable boundary is left out rather than taken to deny everything.
+    let boundary = boundary.filter(|b| !b.is_empty());
+    (PolicySet { identity_policies: identity, permission_boundaries: boundary, ..Default::default() }, complete)
+}
+
+/// One call ECS makes with the execution role for this task, with the resource-side policy that also decides it.
+#[derive(Clone)]
 struct Need {
     cause: Cause,
     action: &'static str,
     resource: String,
+    context: Vec<(String, RawValue)>,
+    /// The KMS key policy (for `kms:Decrypt`) or the ECR repository policy.
+    key_policy: Option<Value>,
+    repository_policy: Option<Value>,
+    /// What the need serves, for messages (`secret …`, `image …`).
+    what: String,
+    /// The secret or parameter behind a `kms:Decrypt`.
+    via: Option<String>,
 }
 
-fn execution_needs(e: &TaskEvidence, delegated_keys: &[(String, String)]) -> Vec<Need> {
-    let mut needs = Vec::new();
+impl Need {
+    fn new(cause: Cause, action: &'static str, resource: String, what: String) -> Self {
+        Need {
+            cause,
+            action,
+            resource,
+            context: Vec::new(),
+            key_policy: None,
+            repository_policy: None,
+            what,
+            via: None,
+        }
+    }
+
+    fn evaluate(
+        &self,
+        base: &PolicySet,
+        session: &str,
+        extra_identity: Option<&Policy>,
+        key_policy: Option<&Value>,
+    ) -> Evaluation {
+        let mut set = base.clone();
+        if let Some(p) = extra_identity {
+            set.identity_policies.push(p.clone());
+        }
+        if let Some(doc) = key_policy.or(self.key_policy.as_ref()) {
+            set.kms_key_policy = Policy::parse("key policy", doc, PolicyKind::Resource).ok();
+        }
+        if let Some(doc) = &self.repository_policy {
+            set.resource_policy = Policy::parse("repository policy", doc, PolicyKind::Resource).ok();
+        }
+        policy::evaluate(&set, &Request::new(session, self.action, &self.resource, None, &self.context))
+    }
+}
+
+fn execution_needs(e: &TaskEvidence) -> Vec<Need> {
+    let mut needs: Vec<Need> = Vec::new();
     let Some(td) = &e.task_definition else { return needs };
-    let mut push = |cause, action, resource: String| {
-        if !needs.iter().any(|n: &Need| n.action == action && n.resource == resource) {
-            needs.push(Need { cause, action, resource });
+    let mut push = |need: Need| {
+        if !needs.iter().any(|n| n.action == need.action && n.resource == need.resource) {
+            needs.push(need);
         }
     };
     for img in &e.images {
-        push(Cause::ImagePullDenied, "ecr:GetAuthorizationToken", "*".to_string());
+        let what = format!("image `{}`", image_uri(&img.name));
+        push(Need::new(Cause::ImagePullDenied, "ecr:GetAuthorizationToken", "*".to_string(), what.clone()));
         let repo = img.name.repository_arn(&e.partition);
-        push(Cause::ImagePullDenied, "ecr:BatchGetImage", repo.clone());
-        push(Cause::ImagePullDenied, "ecr:GetDownloadUrlForLayer", repo);
+        let policy = img.repository_policy.found().cloned();
+        for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
+            let mut need = Need::new(Cause::ImagePullDenied, action, repo.clone(), what.clone());
+            need.repository_policy = policy.clone();
+            push(need);
+        }
     }
     for c in &td.containers {
         if c.log_driver.as_deref() != Some("awslogs") {
@@ -594,92 +596,164 @@ fn execution_needs(e: &TaskEvidence, delegated_keys: &[(String, String)]) -> Vec
         let Some(group) = c.log_options.get("awslogs-group") else { continue };
         let region = c.log_options.get("awslogs-region").map_or(e.region.as_str(), String::as_str);
         let group_arn = format!("arn:{}:logs:{region}:{}:log-group:{group}", e.partition, e.account);
+        let what = format!("log group `{group}`");
         if c.log_options.get("awslogs-create-group").is_some_and(|v| v.eq_ignore_ascii_case("true"))
             && matches!(e.log_groups.get(group), Some(Lookup::Missing))
         {
-            push(Cause::IdentityPolicyDenied, "logs:CreateLogGroup", format!("{group_arn}:*"));
+            push(Need::new(Cause::IdentityPolicyDenied, "logs:CreateLogGroup", format!("{group_arn}:*"), what.clone()));
         }
-        push(Cause::IdentityPolicyDenied, "logs:CreateLogStream", format!("{group_arn}:log-stream:*"));
-        push(Cause::IdentityPolicyDenied, "logs:PutLogEvents", format!("{group_arn}:log-stream:*"));
+        let stream = format!("{group_arn}:log-stream:*");
+        push(Need::new(Cause::IdentityPolicyDenied, "logs:CreateLogStream", stream.clone(), what.clone()));
+        push(Need::new(Cause::IdentityPolicyDenied, "logs:PutLogEvents", stream, what));
     }
     for s in &e.secrets {
-        match (&s.target, &s.secret, &s.parameter) {
-            (SecretTarget::SecretsManager { .. }, Lookup::Found(meta), _) => {
-                push(Cause::IdentityPolicyDenied, "secretsmanager:GetSecretValue", meta.arn.clone())
-            }
+        let (action, resource, via) = match (&s.target, &s.secret, &s.parameter) {
+            (SecretTarget::SecretsManager { .. }, Lookup::Found(meta), _) => (
+                "secretsmanager:GetSecretValue",
+                meta.arn.clone(),
+                format!("secretsmanager.{}.amazonaws.com", s.region),
+            ),
             (SecretTarget::Ssm { name, .. }, _, Lookup::Found(_)) => {
-                push(Cause::IdentityPolicyDenied, "ssm:GetParameters", ssm_parameter_arn(e, &s.region, name))
+                ("ssm:GetParameters", ssm_parameter_arn(e, &s.region, name), format!("ssm.{}.amazonaws.com", s.region))
             }
-            _ => {}
+            _ => continue,
+        };
+        push(Need::new(Cause::IdentityPolicyDenied, action, resource, secret_label(s)));
+        if let Lookup::Found(key) = &s.key
+            && key.key_manager.as_deref() != Some("AWS")
+            && key.key_state.as_deref().is_none_or(|st| st == "Enabled")
+        {
+            let mut need = Need::new(Cause::KmsKeyUnusable, "kms:Decrypt", key.arn.clone(), secret_label(s));
+            need.context = vec![
+                ("kms:ViaService".to_string(), RawValue::One(via.clone())),
+                ("kms:CallerAccount".to_string(), RawValue::One(e.account.clone())),
+            ];
+            need.key_policy = key.policy.clone();
+            need.via = Some(via);
+            push(need);
         }
-    }
-    for (key_arn, _) in delegated_keys {
-        push(Cause::IdentityPolicyDenied, "kms:Decrypt", key_arn.clone());
     }
     needs
 }
 
-fn role_policies(role: &Role) -> (Vec<NamedPolicy<'_>>, bool) {
-    let mut complete = true;
-    let mut policies: Vec<NamedPolicy<'_>> =
-        role.inline_policies.iter().map(|(name, doc)| NamedPolicy { name, document: doc }).collect();
-    for attached in &role.attached_policies {
-        match &attached.document {
-            Some(doc) => policies.push(NamedPolicy { name: &attached.arn, document: doc }),
-            None => complete = false,
+/// Disabled or deleted keys: no policy change helps.
+fn kms_key_states(e: &TaskEvidence) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &e.secrets {
+        let Lookup::Found(key) = &s.key else { continue };
+        let Some(state) = key.key_state.as_deref().filter(|st| *st != "Enabled") else { continue };
+        if !seen.insert(key.arn.clone()) {
+            continue;
         }
+        let mut f = Finding::new(
+            Cause::KmsKeyUnusable,
+            format!("the KMS key `{}` that encrypts {} is {state}", key.arn, secret_label(s)),
+        );
+        f.resource = Some(key.arn.clone());
+        f.role_kind = RoleKind::Execution;
+        f.confidence = Confidence::High;
+        let mut fix = Fix::new(FixTarget::KeyPolicy, format!("make the key `{}` usable again", key.key_id));
+        fix.target_arn = Some(key.arn.clone());
+        fix.commands.push(if state == "PendingDeletion" {
+            format!("aws kms cancel-key-deletion --key-id {} && aws kms enable-key --key-id {}", key.arn, key.arn)
+        } else {
+            format!("aws kms enable-key --key-id {}", key.arn)
+        });
+        f.fixes.push(fix);
+        out.push(f);
     }
-    (policies, complete)
+    out
 }
 
-/// The execution role must allow (and its boundary must not cut) every call ECS makes for the task.
-fn execution_role_permissions(e: &TaskEvidence, delegated_keys: &[(String, String)]) -> Vec<Finding> {
+/// The layer that blocked a denied need, as the finding's cause and policy type.
+fn blocked_layer(need: &Need, evaluation: &Evaluation) -> (Cause, PolicyType) {
+    let blocked = |l: Layer| evaluation.blocked_by.contains(&l);
+    let denied_by = |l: Layer| evaluation.deciding_statements.iter().any(|s| s.layer == l && s.effect == "Deny");
+    // A key policy that neither names the role nor delegates to the account blocks whatever IAM says: fix it first.
+    let key_refuses = evaluation
+        .layer(Layer::Resource)
+        .is_some_and(|l| matches!(l.decision, LayerDecision::ImplicitlyDenied | LayerDecision::ExplicitlyDenied));
+    if need.action == "kms:Decrypt" && (key_refuses || blocked(Layer::Resource) || denied_by(Layer::Resource)) {
+        (Cause::KmsKeyUnusable, PolicyType::Key)
+    } else if blocked(Layer::Identity) || denied_by(Layer::Identity) {
+        let cause = if need.cause == Cause::KmsKeyUnusable { Cause::IdentityPolicyDenied } else { need.cause };
+        (cause, PolicyType::Identity)
+    } else if blocked(Layer::PermissionsBoundary) || denied_by(Layer::PermissionsBoundary) {
+        (Cause::PermissionsBoundaryDenied, PolicyType::PermissionsBoundary)
+    } else if blocked(Layer::Resource) || denied_by(Layer::Resource) {
+        (need.cause, PolicyType::Resource)
+    } else {
+        (need.cause, PolicyType::Identity)
+    }
+}
+
+/// The execution role must be allowed (by its policies, its boundary, and the key or repository policy) every
+/// call ECS makes for the task. Denied calls are grouped by the layer to change; each group gets one fix,
+/// re-evaluated with the fix applied.
+fn execution_role_permissions(e: &TaskEvidence) -> Vec<Finding> {
     let Some(role_arn) = e.task_definition.as_ref().and_then(|t| t.execution_role_arn.clone()) else {
         return Vec::new();
     };
     let Some(role) = e.role(Some(&role_arn)) else { return Vec::new() };
-    let (policies, complete) = role_policies(role);
-    let boundary = role.permissions_boundary.as_ref().and_then(|b| b.document.as_ref().map(|d| (b.arn.as_str(), d)));
-    // (cause, layer) → the needs that layer refuses, with the deciding explanation.
-    let mut refused: BTreeMap<(Cause, PolicyType), Vec<(Need, Value)>> = BTreeMap::new();
-    for need in execution_needs(e, delegated_keys) {
-        let decision = decide(&policies, need.action, &need.resource, None);
-        if !decision.allows() {
-            let explanation = decision.explanation("identity", policies.len());
-            refused.entry((need.cause, PolicyType::Identity)).or_default().push((need, explanation));
+    let (base, complete) = role_policy_set(role);
+    let session = execution_session(e, role);
+    let mut refused: BTreeMap<(Cause, PolicyType, String), Vec<(Need, Evaluation)>> = BTreeMap::new();
+    for need in execution_needs(e) {
+        let evaluation = need.evaluate(&base, &session, None, None);
+        if evaluation.decision == Decision::Allowed {
             continue;
         }
-        if let Some((boundary_arn, doc)) = boundary {
-            let b = decide(&[NamedPolicy { name: boundary_arn, document: doc }], need.action, &need.resource, None);
-            if !b.allows() {
-                let explanation = b.explanation("permissions-boundary", 1);
-                refused
-                    .entry((Cause::PermissionsBoundaryDenied, PolicyType::PermissionsBoundary))
-                    .or_default()
-                    .push((need, explanation));
-            }
-        }
+        let (cause, layer) = blocked_layer(&need, &evaluation);
+        // Resource-side fixes are per resource (one key or repository policy each); identity fixes are one policy.
+        let target = if layer == PolicyType::Identity || layer == PolicyType::PermissionsBoundary {
+            String::new()
+        } else {
+            need.resource.clone()
+        };
+        refused.entry((cause, layer, target)).or_default().push((need, evaluation));
     }
     let mut out = Vec::new();
-    for ((cause, layer), items) in refused {
+    for ((cause, layer, target), items) in refused {
         let actions: Vec<&str> = items.iter().map(|(n, _)| n.action).collect();
-        let what = match cause {
-            Cause::ImagePullDenied => "pull the image from ECR",
-            _ => "do what ECS needs for this task",
-        };
-        let layer_text = match layer {
-            PolicyType::PermissionsBoundary => "its permissions boundary does not allow",
-            _ if items.iter().any(|(_, x)| x["decision"] == "explicit-deny") => "a statement explicitly denies",
-            _ => "none of its policies allows",
-        };
-        let mut f = Finding::new(
-            cause,
-            format!(
-                "the execution role `{}` cannot {what}: {layer_text} {}",
-                role.name,
-                actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+        let explicit = items.iter().any(|(_, ev)| ev.decision == Decision::ExplicitlyDenied);
+        let mut f = match layer {
+            PolicyType::Key => Finding::new(
+                cause,
+                format!(
+                    "the execution role cannot decrypt {} with the KMS key `{target}`: {}",
+                    items[0].0.what,
+                    if explicit {
+                        "a statement of the key policy denies it"
+                    } else {
+                        "the key policy neither names the role nor lets the account's IAM policies grant access"
+                    }
+                ),
             ),
-        );
+            PolicyType::Resource => Finding::new(
+                cause,
+                format!("the repository policy of `{target}` does not let the execution role `{}` pull", role.name),
+            ),
+            _ => {
+                let what = match cause {
+                    Cause::ImagePullDenied => "pull the image from ECR",
+                    _ => "do what ECS needs for this task",
+                };
+                let layer_text = match layer {
+                    PolicyType::PermissionsBoundary => "its permissions boundary does not allow",
+                    _ if explicit => "a statement explicitly denies",
+                    _ => "none of its policies allows",
+                };
+                Finding::new(
+                    cause,
+                    format!(
+                        "the execution role `{}` cannot {what}: {layer_text} {}",
+                        role.name,
+                        actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            }
+        };
         f.principal = Some(role_arn.clone());
         f.role_kind = RoleKind::Execution;
         f.action = actions.first().map(|a| a.to_string());
@@ -693,17 +767,13 @@ fn execution_role_permissions(e: &TaskEvidence, delegated_keys: &[(String, Strin
         f.confidence = if complete { Confidence::High } else { Confidence::Medium };
         f.details.insert("actions".into(), actions.join(", "));
         if !complete {
-            f.details.insert("note".into(), "some attached policies could not be read; they may allow this".into());
+            f.details
+                .insert("note".into(), "some of the role's policies could not be read; they may allow this".into());
         }
         f.explanation = Some(Value::Array(
             items
                 .iter()
-                .map(|(n, x)| {
-                    let mut x = x.clone();
-                    x["action"] = json!(n.action);
-                    x["resource"] = json!(n.resource);
-                    x
-                })
+                .map(|(n, ev)| json!({"action": n.action, "resource": n.resource, "evaluation": explanation(ev)}))
                 .collect(),
         ));
         f.evidence.push(Evidence::text(
@@ -716,68 +786,175 @@ fn execution_role_permissions(e: &TaskEvidence, delegated_keys: &[(String, Strin
                 role.permissions_boundary.as_ref().map(|b| format!(", boundary `{}`", b.arn)).unwrap_or_default()
             ),
         ));
-        // One statement per resource, with every action it needs there.
-        let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (n, _) in &items {
-            by_resource.entry(n.resource.as_str()).or_default().push(n.action);
-        }
-        let statements: Vec<Value> = by_resource
-            .iter()
-            .map(|(resource, acts)| {
-                let action = if acts.len() == 1 { json!(acts[0]) } else { json!(acts) };
-                json!({"Effect": "Allow", "Action": action, "Resource": resource})
-            })
-            .collect();
-        let document = json!({"Version": "2012-10-17", "Statement": statements});
-        let mut fix = if layer == PolicyType::PermissionsBoundary {
-            let mut fix = Fix::new(
-                FixTarget::PermissionsBoundary,
-                format!("allow {} in the boundary of role `{}`", actions.join(", "), role.name),
-            );
-            fix.target_arn = f.policy_arn.clone();
-            fix.steps.push("add these statements to the boundary policy (a new default version), or attach a boundary that allows them".into());
-            fix
-        } else {
-            let mut fix = Fix::new(
-                FixTarget::IdentityPolicy,
-                format!("allow {} to the execution role `{}`", actions.join(", "), role.name),
-            );
-            fix.target_arn = Some(role_arn.clone());
-            let policy_name = match cause {
-                Cause::ImagePullDenied => "ecs-image-pull",
-                _ => "ecs-task-execution",
-            };
-            fix.commands.push(format!(
-                "aws iam put-role-policy --role-name {} --policy-name {policy_name} --policy-document {}",
-                role.name,
-                shell_json(&document)
-            ));
-            if f.explanation.as_ref().is_some_and(|x| x.to_string().contains("explicit-deny")) {
-                fix.steps.push(
-                    "remove or narrow the statement that explicitly denies these actions (see explanation)".into(),
-                );
-            }
-            fix
+        let fix = match layer {
+            PolicyType::Key => key_policy_fix(role, &items, &target, &base, &session),
+            PolicyType::Resource => repository_policy_fix(role, &items, &target, &base, &session),
+            _ => identity_fix(role, &role_arn, cause, layer, &items, explicit, &base, &session),
         };
-        fix.document = Some(document);
         f.fixes.push(fix);
         out.push(f);
     }
     out
 }
 
-/// The IAM action a CloudTrail record is about (`ecr.amazonaws.com` + `GetAuthorizationToken`).
-fn event_action(event: &Value) -> Option<String> {
-    let source = event.get("eventSource")?.as_str()?;
-    let name = event.get("eventName")?.as_str()?;
-    Some(format!("{}:{name}", source.strip_suffix(".amazonaws.com").unwrap_or(source)))
+fn identity_document(items: &[(Need, Evaluation)]) -> Value {
+    // One statement per resource, with every action it needs there.
+    let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (n, _) in items {
+        by_resource.entry(n.resource.as_str()).or_default().push(n.action);
+    }
+    let statements: Vec<Value> = by_resource
+        .iter()
+        .map(|(resource, acts)| {
+            let action = if acts.len() == 1 { json!(acts[0]) } else { json!(acts) };
+            json!({"Effect": "Allow", "Action": action, "Resource": resource})
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+#[allow(clippy::too_many_arguments)]
+fn identity_fix(
+    role: &Role,
+    role_arn: &str,
+    cause: Cause,
+    layer: PolicyType,
+    items: &[(Need, Evaluation)],
+    explicit: bool,
+    base: &PolicySet,
+    session: &str,
+) -> Fix {
+    let actions: Vec<&str> = items.iter().map(|(n, _)| n.action).collect();
+    let document = identity_document(items);
+    let mut fix = if layer == PolicyType::PermissionsBoundary {
+        let mut fix = Fix::new(
+            FixTarget::PermissionsBoundary,
+            format!("allow {} in the permissions boundary of role `{}`", actions.join(", "), role.name),
+        );
+        fix.target_arn = role.permissions_boundary.as_ref().map(|b| b.arn.clone());
+        fix.steps.push(
+            "add these statements to the boundary policy (as a new default version), or attach a boundary that allows them"
+                .into(),
+        );
+        fix
+    } else {
+        let mut fix = Fix::new(
+            FixTarget::IdentityPolicy,
+            format!("allow {} to the execution role `{}`", actions.join(", "), role.name),
+        );
+        fix.target_arn = Some(role_arn.to_string());
+        let policy_name = if cause == Cause::ImagePullDenied { "ecs-image-pull" } else { "ecs-task-execution" };
+        fix.commands.push(format!(
+            "aws iam put-role-policy --role-name {} --policy-name {policy_name} --policy-document {}",
+            role.name,
+            shell_json(&document)
+        ));
+        if explicit {
+            fix.steps
+                .push("remove or narrow the statement that explicitly denies these actions (see explanation)".into());
+        }
+        fix
+    };
+    if layer == PolicyType::Identity
+        && let Ok(added) = Policy::parse("proposed fix", &document, PolicyKind::Identity)
+    {
+        let after: Vec<Evaluation> = items.iter().map(|(n, _)| n.evaluate(base, session, Some(&added), None)).collect();
+        set_verified(&mut fix, &after);
+    }
+    fix.document = Some(document);
+    fix
+}
+
+fn key_policy_fix(role: &Role, items: &[(Need, Evaluation)], key_arn: &str, base: &PolicySet, session: &str) -> Fix {
+    let need = &items[0].0;
+    let via = need.via.clone().unwrap_or_default();
+    let statement = json!({
+        "Sid": "AllowEcsExecutionRoleDecrypt",
+        "Effect": "Allow",
+        "Principal": {"AWS": role.arn},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": via}},
+    });
+    let document = with_statement(need.key_policy.as_ref(), statement);
+    let key_id = key_arn.rsplit('/').next().unwrap_or(key_arn);
+    let mut fix = Fix::new(
+        FixTarget::KeyPolicy,
+        format!("let the execution role `{}` decrypt with key `{key_id}` via {via}", role.name),
+    );
+    fix.target_arn = Some(key_arn.to_string());
+    fix.commands.push(format!(
+        "aws kms put-key-policy --key-id {key_arn} --policy-name default --policy {}",
+        shell_json(&document)
+    ));
+    if items.iter().any(|(_, ev)| ev.decision == Decision::ExplicitlyDenied) {
+        fix.steps.push("remove or narrow the key policy statement that denies `kms:Decrypt` to the role".into());
+    }
+    let after: Vec<Evaluation> = items.iter().map(|(n, _)| n.evaluate(base, session, None, Some(&document))).collect();
+    set_verified(&mut fix, &after);
+    fix.document = Some(document);
+    fix
+}
+
+fn repository_policy_fix(
+    role: &Role,
+    items: &[(Need, Evaluation)],
+    repo_arn: &str,
+    base: &PolicySet,
+    session: &str,
+) -> Fix {
+    let need = &items[0].0;
+    let statement = json!({
+        "Sid": "AllowPullFromTaskExecutionRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": role.arn},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+    });
+    let document = with_statement(need.repository_policy.as_ref(), statement);
+    let repository = repo_arn.split_once(":repository/").map_or(repo_arn, |(_, r)| r);
+    let mut fix = Fix::new(FixTarget::ResourcePolicy, format!("let `{}` pull from `{repository}`", role.arn));
+    fix.target_arn = Some(repo_arn.to_string());
+    let parts: Vec<&str> = repo_arn.split(':').collect();
+    let (region, registry) = (parts.get(3).copied().unwrap_or_default(), parts.get(4).copied().unwrap_or_default());
+    fix.commands.push(format!(
+        "aws ecr set-repository-policy --repository-name {repository} --region {region} --registry-id {registry} \
+         --policy-text {}",
+        shell_json(&document)
+    ));
+    let after: Vec<Evaluation> = items
+        .iter()
+        .map(|(n, _)| {
+            let patched = Need { repository_policy: Some(document.clone()), ..n.clone() };
+            patched.evaluate(base, session, None, None)
+        })
+        .collect();
+    set_verified(&mut fix, &after);
+    fix.document = Some(document);
+    fix
 }
 
 /// Whether a CloudTrail record is a denied call.
-pub fn is_denied_event(event: &Value) -> bool {
-    event.get("errorCode").and_then(Value::as_str).is_some_and(|c| {
-        c.contains("AccessDenied") || c.contains("Unauthorized") || c == "Client.UnauthorizedOperation"
-    })
+pub fn is_denied_event(event: &TrailEvent) -> bool {
+    event.error_code.as_deref().is_some_and(is_denied_error_code)
+}
+
+/// The IAM actions that authorize a CloudTrail record's call.
+pub fn event_actions(event: &TrailEvent) -> Vec<String> {
+    match (event.event_source.as_deref(), event.event_name.as_deref()) {
+        (Some(source), Some(name)) => iam_actions_for_event(source, name),
+        _ => Vec::new(),
+    }
+}
+
+/// A CloudTrail record as evidence.
+pub fn event_evidence(event: &TrailEvent) -> Evidence {
+    let mut ev = Evidence::text(
+        EvidenceSource::Cloudtrail,
+        event.error_message.clone().unwrap_or_else(|| event.error_code.clone().unwrap_or_default()),
+    );
+    ev.event_id = event.event_id.clone();
+    ev.time = event.event_time.clone();
+    ev
 }
 
 /// Words of a stopped reason that point at each cause (beyond the finding's own ARNs and actions).
@@ -833,16 +1010,10 @@ fn corroborate(e: &TaskEvidence, f: &mut Finding) {
         .or_else(|| f.action.clone().map(|a| vec![a]))
         .unwrap_or_default();
     for event in e.trail_events.iter().filter(|ev| is_denied_event(ev)) {
-        let Some(action) = event_action(event) else { continue };
-        if !actions.iter().any(|a| a.eq_ignore_ascii_case(&action)) {
+        if !event_actions(event).iter().any(|action| actions.iter().any(|a| a.eq_ignore_ascii_case(action))) {
             continue;
         }
-        let mut ev = Evidence::text(
-            EvidenceSource::Cloudtrail,
-            event.get("errorMessage").and_then(Value::as_str).unwrap_or("denied").to_string(),
-        );
-        ev.event_id = event.get("eventID").and_then(Value::as_str).map(str::to_string);
-        ev.time = event.get("eventTime").and_then(Value::as_str).map(str::to_string);
+        let ev = event_evidence(event);
         if f.first_seen.is_none() || ev.time < f.first_seen {
             f.first_seen = ev.time.clone();
         }
@@ -869,7 +1040,7 @@ fn corroborate(e: &TaskEvidence, f: &mut Finding) {
 mod tests {
     use super::*;
     use crate::model::task::{
-        AttachedPolicy, ContainerDefinition, KmsKey, SecretMetadata, SecretRef, Task, TaskDefinition,
+        AttachedPolicy, ContainerDefinition, ImageFacts, KmsKey, SecretMetadata, SecretRef, Task, TaskDefinition,
     };
 
     fn evidence() -> TaskEvidence {
@@ -951,6 +1122,8 @@ mod tests {
         assert_eq!(doc["Statement"][0]["Resource"], "*");
         assert_eq!(doc["Statement"][1]["Resource"], "arn:aws:ecr:us-east-1:111122223333:repository/app");
         assert!(f.fixes[0].commands[0].starts_with("aws iam put-role-policy --role-name exec"));
+        assert_eq!(f.fixes[0].verified, Some(true), "{:?}", f.fixes[0].verification_note);
+        assert!(crate::fix::check::problems(&f.fixes[0]).is_empty(), "{:?}", crate::fix::check::problems(&f.fixes[0]));
     }
 
     #[test]
@@ -978,7 +1151,7 @@ mod tests {
             key: Lookup::Found(KmsKey { arn: key_arn.clone(), key_id: "k1".into(), key_manager: Some("CUSTOMER".into()), key_state: Some("Enabled".into()), policy: Some(json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/admin"}, "Action": "kms:*", "Resource": "*"}]})) }),
         });
         let found = findings(&e);
-        let kms = found.iter().find(|f| f.cause == Cause::KmsKeyUnusable).expect("kms finding");
+        let kms = found.iter().find(|f| f.cause == Cause::KmsKeyUnusable).unwrap_or_else(|| panic!("{found:#?}"));
         let doc = kms.fixes[0].document.as_ref().expect("key policy");
         assert_eq!(doc["Statement"].as_array().map(Vec::len), Some(2));
         assert_eq!(doc["Statement"][1]["Principal"]["AWS"], "arn:aws:iam::111122223333:role/exec");
@@ -986,5 +1159,28 @@ mod tests {
             doc["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"],
             "secretsmanager.us-east-1.amazonaws.com"
         );
+    }
+
+    #[test]
+    fn denial_the_facts_cannot_see_comes_from_cloudtrail() {
+        let mut e = evidence();
+        // The role may pull (so no fact finding), yet CloudTrail shows an SCP denying it.
+        if let Some(Lookup::Found(role)) = e.roles.values_mut().next() {
+            role.inline_policies
+                .insert("ecr".into(), json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}));
+        }
+        let record = json!({
+            "eventID": "e-1", "eventTime": "2026-01-01T00:00:00Z", "eventSource": "ecr.amazonaws.com",
+            "eventName": "GetAuthorizationToken", "errorCode": "AccessDenied",
+            "errorMessage": "User: arn:aws:sts::111122223333:assumed-role/exec/abc is not authorized to perform: ecr:GetAuthorizationToken on resource: * with an explicit deny in a service control policy",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/exec/abc",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/exec"}}}
+        });
+        e.trail_events.push(serde_json::from_value(record).expect("event"));
+        let found = findings(&e);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].cause, Cause::ScpDenied);
+        assert_eq!(found[0].role_kind, RoleKind::Execution);
+        assert_eq!(found[0].role_session.as_deref(), Some("abc"));
     }
 }

@@ -2,8 +2,8 @@
 //! parameter, log group, endpoint, …). Tolerates the wrappers ECS, Docker, containerd and the SDKs add, truncation
 //! (`...`, `…`) and the placeholders people paste (`<account id>`, `xxxx`, `{account-id}`).
 
-use regex::Regex;
 use std::collections::BTreeMap;
+use std::ops::Index;
 use std::sync::OnceLock;
 
 /// The ECS step the text says failed. It decides which identity made the call (the execution role for every
@@ -56,45 +56,120 @@ impl Stage {
     }
 }
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+/// A pattern over ASCII classes (`\\w`, `\\s`, `(?i)` fold ASCII only): AWS and runtime messages are ASCII, and
+/// Unicode classes make the automata many times larger, which costs start-up time on every run.
+pub struct Re(regex::bytes::Regex);
+
+/// The groups of one match, as `&str` (matches end on ASCII, so they are whole UTF-8).
+pub struct Caps<'t>(regex::bytes::Captures<'t>);
+
+impl Re {
+    pub fn new(pattern: &str) -> Result<Re, regex::Error> {
+        regex::bytes::RegexBuilder::new(pattern).unicode(false).build().map(Re)
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text.as_bytes())
+    }
+
+    pub fn captures<'t>(&self, text: &'t str) -> Option<Caps<'t>> {
+        self.0.captures(text.as_bytes()).map(Caps)
+    }
+
+    pub fn find<'t>(&self, text: &'t str) -> Option<&'t str> {
+        self.0.find(text.as_bytes()).and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+    }
+
+    pub fn find_iter<'r, 't>(&'r self, text: &'t str) -> impl Iterator<Item = &'t str> + use<'r, 't> {
+        self.0.find_iter(text.as_bytes()).filter_map(|m| std::str::from_utf8(m.as_bytes()).ok())
+    }
+}
+
+impl<'t> Caps<'t> {
+    pub fn get(&self, i: usize) -> Option<&'t str> {
+        self.0.get(i).and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+    }
+}
+
+impl Index<usize> for Caps<'_> {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+}
+
+fn re(cell: &'static OnceLock<Re>, pattern: &str) -> &'static Re {
     // The patterns are literals of this file, covered by tests: a failure to compile is a programming error.
-    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern `{pattern}`: {e}")))
+    cell.get_or_init(|| Re::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern `{pattern}`: {e}")))
 }
 
 macro_rules! regex {
     ($pattern:expr) => {{
-        static CELL: OnceLock<Regex> = OnceLock::new();
+        static CELL: OnceLock<Re> = OnceLock::new();
         re(&CELL, $pattern)
     }};
 }
 
-/// The stage, from the most specific wording to the least.
+/// The stage, from the most specific wording to the least (plain substring tests: no automaton to build).
 pub fn stage(text: &str) -> Option<Stage> {
-    let stages: [(Stage, &Regex); 7] = [
-        (Stage::EcrAuth, regex!(r"(?i)ecr registry auth|ecr:GetAuthorizationToken|GetAuthorizationToken operation")),
-        (Stage::RegistryCredentials, regex!(r"(?i)registry auth from asm|repositoryCredentials|private registry auth")),
+    const STAGES: [(Stage, &[&str]); 7] = [
+        (Stage::EcrAuth, &["ecr registry auth", "ecr:getauthorizationtoken", "getauthorizationtoken operation"]),
+        (Stage::RegistryCredentials, &["registry auth from asm", "repositorycredentials", "private registry auth"]),
         (
             Stage::SecretsManager,
-            regex!(
-                r"(?i)secrets? from asm|from secrets manager|secretsmanager:GetSecretValue|GetSecretValue operation|asm fetching secret"
-            ),
+            &[
+                "secret from asm",
+                "secrets from asm",
+                "from secrets manager",
+                "secretsmanager:getsecretvalue",
+                "getsecretvalue operation",
+                "asm fetching secret",
+            ],
         ),
         (
             Stage::Ssm,
-            regex!(
-                r"(?i)secrets? from ssm|SSM Parameter Store|ssm:GetParameters?\b|GetParameters? operation|ssm parameters?"
-            ),
+            &[
+                "secrets from ssm",
+                "secret from ssm",
+                "ssm parameter",
+                "ssm:getparameter",
+                "getparameter operation",
+                "getparameters operation",
+            ],
         ),
-        (Stage::Logging, regex!(r"(?i)logg(?:er|ing) (?:args|driver)|log group|log-group|awslogs|logs:\w+|log stream")),
-        (Stage::Efs, regex!(r"(?i)\bEFS\b|efs-utils|elasticfilesystem|mount\.nfs")),
+        (
+            Stage::Logging,
+            &[
+                "logger args",
+                "logging driver",
+                "logger driver",
+                "log group",
+                "log-group",
+                "awslogs",
+                "logs:",
+                "log stream",
+            ],
+        ),
+        (Stage::Efs, &["efs utils", "efs-utils", "efs volume", "elasticfilesystem", "mount.nfs", " efs ", "efs:"]),
         (
             Stage::ImagePull,
-            regex!(
-                r"(?i)CannotPull\w*ContainerError|pull image|pull access|ref pull|failed to resolve ref|manifest|image pull|pulling from host|/v2/|ecr:BatchGetImage|ecr:GetDownloadUrlForLayer"
-            ),
+            &[
+                "cannotpull",
+                "pull image",
+                "pull access",
+                "ref pull",
+                "failed to resolve ref",
+                "manifest",
+                "image pull",
+                "pulling from host",
+                "/v2/",
+                "ecr:batchgetimage",
+                "ecr:getdownloadurlforlayer",
+            ],
         ),
     ];
-    stages.iter().find(|(_, r)| r.is_match(text)).map(|(s, _)| *s)
+    let lower = text.to_ascii_lowercase();
+    STAGES.iter().find(|(_, words)| words.iter().any(|w| lower.contains(w))).map(|(s, _)| *s)
 }
 
 /// `true` for `123456789012.dkr.ecr.us-east-1.amazonaws.com` (and the China / FIPS variants).
@@ -143,7 +218,14 @@ pub fn parse_image(image: &str) -> Option<ImageRef> {
 
 /// The image the text names, from the wordings Docker, containerd and the ECS agent use.
 pub fn image(text: &str) -> Option<ImageRef> {
-    let patterns: [&Regex; 6] = [
+    let lower = text.to_ascii_lowercase();
+    if !["resolve ref", "pull access denied", "manifest for", "repository ", "pull", "/v2/"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return None;
+    }
+    let patterns: [&Re; 6] = [
         regex!(
             r#"(?i)failed to resolve ref(?:erence)?:? \\?["']?([^\s:"']+(?::[^\s:@"']+)*(?:@sha256:[0-9a-zA-Z]+)?)"#
         ),
@@ -183,9 +265,12 @@ pub fn image(text: &str) -> Option<ImageRef> {
 
 /// Every ARN in the text, trailing punctuation removed. Placeholder accounts (`<account id>`) are kept as written.
 pub fn arns(text: &str) -> Vec<String> {
+    if !text.contains("arn:") {
+        return Vec::new();
+    }
     regex!(r#"arn:aws[a-z-]*:[a-z0-9-]+:[^\s:"']*:(?:<[^>\n]*>|[^\s:"']*):[^\s"',;)\]}]+"#)
         .find_iter(text)
-        .map(|m| m.as_str().trim_end_matches(['.', ',']).to_string())
+        .map(|m| m.trim_end_matches(['.', ',']).to_string())
         .collect()
 }
 
@@ -234,6 +319,9 @@ pub fn log_group_of_arn(arn: &str) -> Option<String> {
 
 /// The values a text names, keyed as in `Finding::details`.
 pub fn facts(text: &str) -> BTreeMap<String, String> {
+    let lower = text.to_ascii_lowercase();
+    // Each pattern is compiled only when its keyword is in the text.
+    let has = |word: &str| lower.contains(word);
     let mut out = BTreeMap::new();
     let mut put = |k: &str, v: String| {
         out.entry(k.to_string()).or_insert(v);
@@ -272,16 +360,21 @@ pub fn facts(text: &str) -> BTreeMap<String, String> {
             _ => {}
         }
     }
-    if let Some(caps) = regex!(r"assumed-role/[^/\s]+/([0-9a-f]{32})\b").captures(text) {
+    if has("assumed-role/")
+        && let Some(caps) = regex!(r"assumed-role/[^/\s]+/([0-9a-f]{32})\b").captures(text)
+    {
         put("task_id", caps[1].to_string());
     }
-    if let Some(caps) =
-        regex!(r"(?i)(?:invalid (?:ssm )?parameters?|parameter(?: name)?|ParameterNotFound)[: ]+'?(/[\w./-]+)")
-            .captures(text)
+    if has("parameter")
+        && let Some(caps) =
+            regex!(r"(?i)(?:invalid (?:ssm )?parameters?|parameter(?: name)?|ParameterNotFound)[: ]+'?(/[\w./-]+)")
+                .captures(text)
     {
         put("parameter", caps[1].trim_end_matches('.').to_string());
     }
-    if let Some(caps) = regex!(r#"(?i)(?:awslogs-group|log group)[ :=]+['"`]?(/?[\w./#-]*[\w#-])"#).captures(text) {
+    if has("log")
+        && let Some(caps) = regex!(r#"(?i)(?:awslogs-group|log group)[ :=]+['"`]?(/?[\w./#-]*[\w#-])"#).captures(text)
+    {
         let group = caps[1].to_string();
         if !matches!(group.to_ascii_lowercase().as_str(), "does" | "has" | "is" | "was" | "not") {
             put("log_group", group);
@@ -300,29 +393,44 @@ pub fn facts(text: &str) -> BTreeMap<String, String> {
             put("digest", d);
         }
     }
-    if let Some(caps) = regex!(r#"(?i)(?:Post|Get|Head|Put)\s+"?https?://([a-z0-9.-]+(?:\.\.\.)?)"#).captures(text) {
+    if has("http")
+        && let Some(caps) = regex!(r#"(?i)(?:Post|Get|Head|Put)\s+"?https?://([a-z0-9.-]+(?:\.\.\.)?)"#).captures(text)
+    {
         put("endpoint", caps[1].to_string());
-    } else if let Some(caps) =
-        regex!(r"(?i)dial tcp:? (?:lookup )?([a-z0-9.-]+\.[a-z]{2,}|\d+\.\d+\.\d+\.\d+)(?::(\d+))?").captures(text)
+    } else if has("dial tcp")
+        && let Some(caps) =
+            regex!(r"(?i)dial tcp:? (?:lookup )?([a-z0-9.-]+\.[a-z]{2,}|\d+\.\d+\.\d+\.\d+)(?::(\d+))?").captures(text)
     {
         put("endpoint", caps[0].trim_start_matches("dial tcp").trim_start_matches(':').trim().to_string());
     }
-    if let Some(caps) = regex!(r"(?i)\b(fs-[0-9a-f]{8,17})\b").captures(text) {
+    if has("fs-")
+        && let Some(caps) = regex!(r"(?i)\b(fs-[0-9a-f]{8,17})\b").captures(text)
+    {
         put("file_system_id", caps[1].to_string());
     }
-    if let Some(caps) = regex!(r"(?i)\bfsap-[0-9a-f]{8,17}\b").find(text) {
-        put("access_point_id", caps.as_str().to_string());
+    if has("fsap-")
+        && let Some(caps) = regex!(r"(?i)\bfsap-[0-9a-f]{8,17}\b").find(text)
+    {
+        put("access_point_id", caps.to_string());
     }
-    if let Some(caps) = regex!(r"(?i)exit[ _]code[=: ]+(-?\d+)").captures(text) {
+    if has("exit")
+        && let Some(caps) = regex!(r"(?i)exit[ _]code[=: ]+(-?\d+)").captures(text)
+    {
         put("exit_code", caps[1].to_string());
     }
-    if let Some(caps) = regex!(r"(?i)\((?:elb|target-group|load balancer)\s+([^)\s]+)\)").captures(text) {
+    if has("(")
+        && let Some(caps) = regex!(r"(?i)\((?:elb|target-group|load balancer)\s+([^)\s]+)\)").captures(text)
+    {
         put("load_balancer", caps[1].trim_end_matches(')').to_string());
     }
-    if let Some(caps) = regex!(r"(?i)\bdeployment ((?:ecs-svc/)?[\w-]+)\)").captures(text) {
+    if has("deployment ")
+        && let Some(caps) = regex!(r"(?i)\bdeployment ((?:ecs-svc/)?[\w-]+)\)").captures(text)
+    {
         put("deployment", caps[1].to_string());
     }
-    if let Some(caps) = regex!(r"(?i)\binstance (i-[0-9a-f]{8,17})\b").captures(text) {
+    if has("instance i-")
+        && let Some(caps) = regex!(r"(?i)\binstance (i-[0-9a-f]{8,17})\b").captures(text)
+    {
         put("instance_id", caps[1].to_string());
     }
     out

@@ -4,12 +4,15 @@ use super::LiveAws;
 use crate::source::cloudtrail::{CloudTrailSource, TrailEvents, TrailFilter, TrailQuery};
 use crate::source::error::SourceError;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// LookupEvents allows about two requests per second per account and region: space them.
-const LOOKUP_SPACING: Duration = Duration::from_millis(500);
+/// LookupEvents allows two requests per second per account and region: at most `LOOKUP_BURST` requests start in
+/// any `LOOKUP_WINDOW`.
+const LOOKUP_BURST: usize = 2;
+const LOOKUP_WINDOW: Duration = Duration::from_secs(1);
 
 fn smithy_time(t: OffsetDateTime) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(t.unix_timestamp())
@@ -19,23 +22,41 @@ fn smithy_time(t: OffsetDateTime) -> aws_smithy_types::DateTime {
 #[derive(Debug)]
 pub struct LookupEventsTrail {
     aws: LiveAws,
-    next_slot: Mutex<Option<Instant>>,
+    pacer: Pacer,
+}
+
+/// Spaces requests so that at most `LOOKUP_BURST` start in any `LOOKUP_WINDOW`.
+#[derive(Debug, Default)]
+struct Pacer {
+    /// Start times of the most recent requests (at most `LOOKUP_BURST`).
+    recent: Mutex<VecDeque<Instant>>,
+}
+
+impl Pacer {
+    /// Reserves the next start time at or after `now`; returns how long to wait for it.
+    fn reserve(&self, now: Instant) -> Duration {
+        let Ok(mut recent) = self.recent.lock() else { return Duration::ZERO };
+        let start = if recent.len() < LOOKUP_BURST {
+            now
+        } else {
+            recent.front().map_or(now, |oldest| (*oldest + LOOKUP_WINDOW).max(now))
+        };
+        if recent.len() == LOOKUP_BURST {
+            recent.pop_front();
+        }
+        recent.push_back(start);
+        start - now
+    }
 }
 
 impl LookupEventsTrail {
     pub fn new(aws: LiveAws) -> Self {
-        LookupEventsTrail { aws, next_slot: Mutex::new(None) }
+        LookupEventsTrail { aws, pacer: Pacer::default() }
     }
 
     /// Waits for this request's turn under the rate limit.
     async fn pace(&self) {
-        let wait = {
-            let Ok(mut slot) = self.next_slot.lock() else { return };
-            let now = Instant::now();
-            let start = slot.map_or(now, |s| s.max(now));
-            *slot = Some(start + LOOKUP_SPACING);
-            start - now
-        };
+        let wait = self.pacer.reserve(Instant::now());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -170,5 +191,24 @@ impl CloudTrailSource for LogGroupTrail {
 
     fn describe(&self) -> String {
         format!("log group `{}`", self.group)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_requests_per_second() {
+        let pacer = Pacer::default();
+        let t0 = Instant::now();
+        assert_eq!(pacer.reserve(t0), Duration::ZERO);
+        assert_eq!(pacer.reserve(t0), Duration::ZERO);
+        assert_eq!(pacer.reserve(t0), LOOKUP_WINDOW);
+        assert_eq!(pacer.reserve(t0), LOOKUP_WINDOW);
+        assert_eq!(pacer.reserve(t0), 2 * LOOKUP_WINDOW);
+        // Later requests find the window free again.
+        let later = t0 + 10 * LOOKUP_WINDOW;
+        assert_eq!(pacer.reserve(later), Duration::ZERO);
     }
 }

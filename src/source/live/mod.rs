@@ -66,7 +66,7 @@ pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
         .build_https();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
-        .retry_config(RetryConfig::adaptive().with_max_attempts(5));
+        .retry_config(RetryConfig::adaptive().with_max_attempts(3));
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -135,19 +135,38 @@ where
             SourceError { api, resource: resource.to_string(), kind, code, message }
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            let detail = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-            let kind = if detail.contains("credentials") || detail.contains("Credentials") {
-                SourceErrorKind::Credentials
+            let detail = error_chain(&err);
+            if detail.to_lowercase().contains("credential") {
+                SourceError::new(
+                    api,
+                    resource,
+                    SourceErrorKind::Credentials,
+                    "no usable AWS credentials (tried: environment, profile, SSO, web identity, ECS container \
+                     credentials, IMDS)",
+                )
             } else {
-                SourceErrorKind::Unreachable
-            };
-            SourceError::new(api, resource, kind, detail)
+                SourceError::new(api, resource, SourceErrorKind::Unreachable, format!("cannot reach AWS: {detail}"))
+            }
         }
         _ => {
             let detail = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
             SourceError::new(api, resource, SourceErrorKind::Other, detail)
         }
     }
+}
+
+/// An error and its sources, each once, joined by `: ` (the SDK's own display adds a Debug dump).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// An SDK timestamp as RFC 3339.

@@ -18,7 +18,7 @@ fn rfc3339(time: &str) -> String {
     if t.len() >= 19 && t.as_bytes()[10] == b' ' && !t.contains('T') {
         let (date, rest) = t.split_at(10);
         let rest = rest.trim_start();
-        let zoned = rest.ends_with('Z') || rest[8..].contains(['+', '-']);
+        let zoned = rest.ends_with('Z') || rest.get(8..).is_some_and(|r| r.contains(['+', '-']));
         return format!("{date}T{rest}{}", if zoned { "" } else { "Z" });
     }
     t.to_string()
@@ -137,5 +137,13 @@ mod tests {
         assert_eq!(e.session_name(), Some("4d2f"));
         assert_eq!(e.user_identity_type(), Some("AssumedRole"));
         assert_eq!(e.invoked_by(), None);
+    }
+
+    #[test]
+    fn odd_time_texts_do_not_panic() {
+        assert_eq!(rfc3339("2024-05-01        1"), "2024-05-01T1Z");
+        assert_eq!(rfc3339("2024-05-01 10:00:00+02:00"), "2024-05-01T10:00:00+02:00");
+        assert_eq!(rfc3339("2024-05-01 é10:00:00é"), "2024-05-01Té10:00:00éZ");
+        assert_eq!(rfc3339("2024-05-01T10:00:00Z"), "2024-05-01T10:00:00Z");
     }
 }

@@ -8,6 +8,8 @@ use std::io::{self, Read};
 const CHUNK: usize = 256 * 1024;
 /// The largest single JSON value we hold in memory (CloudTrail events are far below 1 MiB).
 pub const MAX_VALUE: usize = 8 * 1024 * 1024;
+/// Bytes of a string checked one by one before falling back to a vector search.
+const SHORT_STRING: usize = 32;
 
 /// Why scanning stopped.
 #[derive(Debug)]
@@ -160,7 +162,28 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Scans a string starting at `pos + start` (on its opening quote); returns the offset just past its end.
+    /// Most CloudTrail strings are short: a byte loop finds their end faster than setting up a vector search.
     fn string_end(&mut self, start: usize) -> Result<usize, ScanError> {
+        let from = self.pos + start + 1;
+        let short = &self.buf[from..self.len.min(from + SHORT_STRING)];
+        // Eight bytes at a time: the lowest byte flagged by `zero_bytes` is exact (higher ones may be noise).
+        for (n, chunk) in short.chunks_exact(8).enumerate() {
+            let word =
+                u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
+            let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+            let special = zero_bytes(word ^ (ONES * u64::from(b'\\'))) | zero_bytes(word ^ (ONES * u64::from(b'\n')));
+            if quote | special != 0 {
+                let first = (quote | special).trailing_zeros();
+                if quote & (1 << first) != 0 {
+                    return Ok(start + 1 + n * 8 + (first / 8) as usize + 1);
+                }
+                break;
+            }
+        }
+        self.long_string_end(start)
+    }
+
+    fn long_string_end(&mut self, start: usize) -> Result<usize, ScanError> {
         let mut at = start + 1;
         loop {
             let hay = &self.buf[self.pos + at..self.len];
@@ -208,35 +231,31 @@ impl<R: Read> Scanner<R> {
         self.string_end(0)
     }
 
+    /// Between strings, CloudTrail JSON has only a few bytes (`":"`, `","`, `":{"`): a byte loop beats a
+    /// vector search there, and strings go to `string_end`.
     fn container_len(&mut self, open: u8, close: u8) -> Result<usize, ScanError> {
         let mut depth = 0usize;
         let mut at = 0usize;
         loop {
-            let hay = &self.buf[self.pos + at..self.len];
-            match memchr3(b'"', open, close, hay) {
-                Some(i) => {
-                    at += i;
-                    let c = self.buf[self.pos + at];
-                    if c == b'"' {
-                        at = self.string_end(at)?;
-                    } else if c == open {
-                        depth += 1;
-                        at += 1;
-                    } else {
-                        depth -= 1;
-                        at += 1;
-                        if depth == 0 {
-                            return Ok(at);
-                        }
+            while self.pos + at < self.len {
+                let c = self.buf[self.pos + at];
+                if c == b'"' {
+                    at = self.string_end(at)?;
+                    continue;
+                }
+                if c == open {
+                    depth += 1;
+                } else if c == close {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(at + 1);
                     }
                 }
-                None => {
-                    at = self.len - self.pos;
-                    if !self.fill()? {
-                        let what = if open == b'{' { "JSON object" } else { "JSON array" };
-                        return Err(self.eof_inside(0, what));
-                    }
-                }
+                at += 1;
+            }
+            if !self.fill()? {
+                let what = if open == b'{' { "JSON object" } else { "JSON array" };
+                return Err(self.eof_inside(0, what));
             }
         }
     }
@@ -321,6 +340,13 @@ impl<R: Read> Scanner<R> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each zero byte of `x` (exact for the lowest zero byte).
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & 0x8080_8080_8080_8080
+}
+
 pub fn show_byte(b: u8) -> String {
     if b.is_ascii_graphic() { (b as char).to_string() } else { format!("0x{b:02x}") }
 }
@@ -357,6 +383,26 @@ mod tests {
     fn splits_values_with_braces_and_escapes_inside_strings() {
         let input = br#"{"a":"}{\"","b":[1,{"c":"\\"}]} [1,"]",[2]] "x\"y" 12 true"#;
         assert_eq!(values(input), [r#"{"a":"}{\"","b":[1,{"c":"\\"}]}"#, r#"[1,"]",[2]]"#, r#""x\"y""#, "12", "true"]);
+    }
+
+    #[test]
+    fn strings_of_every_length_with_escapes_at_every_position() {
+        for len in 0..70 {
+            for esc in 0..=len {
+                let mut text: String = "a".repeat(len);
+                text.insert_str(esc, "\\\"");
+                let object = format!("{{\"k\":\"{text}\",\"n\":[1]}}");
+                let input = format!("{object} {object}");
+                assert_eq!(values(input.as_bytes()), [object.clone(), object.clone()], "len {len} escape at {esc}");
+                let mut sc = Scanner::new(input.as_bytes());
+                sc.peek().unwrap();
+                assert_eq!(sc.value_len().unwrap(), object.len());
+            }
+            let broken = format!("{{\"k\":\"{}\n\"}}", "b".repeat(len));
+            let mut sc = Scanner::new(broken.as_bytes());
+            sc.peek().unwrap();
+            assert!(matches!(sc.value_len(), Err(ScanError::Syntax { .. })), "raw line break after {len} bytes");
+        }
     }
 
     #[test]

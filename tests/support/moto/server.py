@@ -12,6 +12,9 @@ through; these are changed or answered here:
   run services' tasks).
 * ECS ``DescribeServices``: fixture service events are added.
 
+* Any call whose IAM action is in the ``deny`` fixture: answered with AccessDenied, as AWS answers a caller whose
+  policies lack the permission (to test the tool's handling of its own denied calls).
+
 Fixtures: ``POST /_why/fixtures`` (JSON, merged), ``DELETE /_why/fixtures``; ``POST /moto-api/reset`` also clears
 them. ``POST /_why/scenario/<name>`` resets everything and builds a named scenario (see scenarios.py) through the
 public API, answering with its facts as JSON. ``GET /_why/health`` answers when the server is up.
@@ -49,6 +52,7 @@ class Fixtures:
         self.tasks = {}  # task ARN -> fields to patch into DescribeTasks (and "expired": true)
         self.stopped_tasks = {}  # service name -> [task ARN]
         self.service_events = {}  # service name -> [{"id", "createdAt", "message"}]
+        self.denied = set()  # IAM actions ("kms:GetKeyPolicy") the caller is refused, as AWS refuses them
 
     def merge(self, doc):
         with self.lock:
@@ -59,6 +63,7 @@ class Fixtures:
                 self.stopped_tasks.setdefault(service, []).extend(arns)
             for service, events in doc.get("service_events", {}).items():
                 self.service_events.setdefault(service, []).extend(events)
+            self.denied.update(doc.get("deny", []))
 
     def snapshot(self):
         with self.lock:
@@ -67,6 +72,7 @@ class Fixtures:
                 "tasks": dict(self.tasks),
                 "stopped_tasks": dict(self.stopped_tasks),
                 "service_events": dict(self.service_events),
+                "deny": sorted(self.denied),
             }
 
 
@@ -176,6 +182,56 @@ def patch_describe_services(body):
     return body
 
 
+# X-Amz-Target prefixes of the JSON-protocol services → IAM service prefix.
+TARGET_PREFIXES = {
+    "TrentService.": "kms",
+    "Logs_20140328.": "logs",
+    "AmazonEC2ContainerServiceV20141113.": "ecs",
+    "secretsmanager.": "secretsmanager",
+    "AmazonSSM.": "ssm",
+    "CloudTrail_20131101.": "cloudtrail",
+    "AmazonEC2ContainerRegistry_V20150921.": "ecr",
+}
+CALLER = "arn:aws:iam::123456789012:user/oncall"
+
+
+def requested_action(environ, body):
+    """The IAM action of a request: from X-Amz-Target (JSON protocols) or the `Action` form field (IAM, STS)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    for prefix, service in TARGET_PREFIXES.items():
+        if target.startswith(prefix):
+            return f"{service}:{target[len(prefix):]}", "json"
+    if b"Action=" in body:
+        from urllib.parse import parse_qs
+
+        action = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        service = auth.split("Credential=", 1)[-1].split("/")[3] if "Credential=" in auth else "iam"
+        return f"{service}:{action}", "query"
+    return None, None
+
+
+def access_denied(start_response, action, protocol):
+    """The answer AWS gives a caller without the permission (same wording as AWS's AccessDenied messages)."""
+    message = (
+        f"User: {CALLER} is not authorized to perform: {action} on resource: * because no identity-based policy "
+        f"allows the {action} action"
+    )
+    if protocol == "json":
+        data = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    else:
+        data = (
+            '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+            f"<Code>AccessDenied</Code><Message>{message}</Message></Error>"
+            "<RequestId>4a3b2c1d-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    start_response("403 Forbidden" if protocol == "query" else "400 Bad Request",
+                   [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+    return [data]
+
+
 class WhyApp:
     """WSGI middleware around moto's dispatcher."""
 
@@ -225,6 +281,12 @@ class WhyApp:
         if path == "/moto-api/reset":
             with FIXTURES.lock:
                 FIXTURES.clear()
+
+        denied = FIXTURES.snapshot()["deny"]
+        if denied:
+            action, protocol = requested_action(environ, body)
+            if action in denied:
+                return access_denied(start_response, action, protocol)
 
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target == CLOUDTRAIL_LOOKUP:
