@@ -432,7 +432,9 @@ fn refine_cause(f: &mut Finding, eval: &Evaluation, action: &str) {
     if let Some(deny) = eval.deciding_statements.iter().find(|s| s.layer == layer && s.effect == "Deny") {
         f.policy_arn = Some(deny.policy_id.clone());
     }
-    f.alternatives.retain(|a| a.cause != cause);
+    // The guesses the message left open are settled by the policies (what they could not check is listed in
+    // the explanation).
+    f.alternatives.clear();
     f.summary = format!("{} (the policies say: {})", f.summary, describe_block(eval));
 }
 
