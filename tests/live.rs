@@ -419,7 +419,9 @@ fn denied_calls_of_the_tool_are_warnings_naming_the_permission() {
     assert_eq!(error_causes(&report), ["kms-key-unusable"], "{}", report["findings"]);
     let f = findings_of(&report, "kms-key-unusable")[0];
     assert_eq!(f["resource"], text(&facts, "key_arn"));
-    assert!(f["explanation"].is_null(), "{f}");
+    // The evaluator still explains what it can: the identity side allows, the unreadable key policy is named.
+    assert_eq!(f["explanation"]["deciding_statements"], serde_json::json!([]), "{f}");
+    assert!(f["explanation"]["not_checked"][0].as_str().is_some_and(|n| n.contains("key policy")), "{f}");
     assert!(f["evidence"].as_array().expect("evidence").iter().all(|e| e["source"] == "cloudtrail"));
     assert_eq!(run.code, 1);
     assert!(table.contains("kms:GetKeyPolicy") && table.contains("input error"), "{table}");

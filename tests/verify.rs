@@ -73,6 +73,7 @@ fn identity_fix_adds_the_resource_to_the_existing_statement_and_is_verified() {
     // S3 says only "Access Denied": the evaluator names the layer.
     assert_eq!(f["cause"], "identity-policy-denied");
     assert_eq!(f["details"]["unattributed_cause"], "access-denied-unattributed");
+    assert_eq!(f["alternatives"], serde_json::json!([]), "the policies settle what the message left open");
     let e = &f["explanation"];
     assert_eq!(e["decision"], "ImplicitlyDenied");
     assert_eq!(e["blocked_by"], serde_json::json!(["identity"]));
@@ -210,7 +211,7 @@ fn kms_key_policy_without_iam_delegation_gets_a_verified_key_policy_fix() {
         fix["commands"][0]
             .as_str()
             .unwrap()
-            .starts_with(&format!("aws kms put-key-policy --region us-east-1 --key-id {KEY}"))
+            .starts_with(&format!("aws kms put-key-policy --key-id {KEY} --policy-name default"))
     );
 
     let without = trail(&["--iam".into(), sample("account-authorization-details.json")]);

@@ -60,6 +60,9 @@ pub struct LiveArgs {
     /// Stop a CloudTrail query after this many pages (50 events each, ~2 pages/s)
     #[arg(long, default_value_t = 20)]
     pub max_trail_pages: usize,
+
+    #[command(flatten)]
+    pub policies: Box<super::policy_inputs::PolicyInputArgs>,
 }
 
 /// The spinner on stderr, shown only when stderr is a terminal.
@@ -150,6 +153,7 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
         region: args.region.clone().or(arn_region),
         endpoint_url: args.endpoint_url.clone(),
     };
+    let (policies, policy_errors) = crate::source::iam_snapshot::load(&args.policies.inputs());
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return super::fatal(&format!("cannot start the async runtime: {e}")),
@@ -180,6 +184,7 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
             lookback: time::Duration::hours(i64::from(args.since_hours.max(1))),
             max_trail_pages: args.max_trail_pages.max(1),
             max_service_tasks: 10,
+            policies,
         };
         let gather = Gather::new(&aws, &trail, &calls, &spinner, request.max_trail_pages);
         let now = time::OffsetDateTime::now_utc();
@@ -202,6 +207,7 @@ pub fn run(args: LiveArgs, global: &GlobalArgs) -> i32 {
     for e in &report.errors {
         eprintln!("warning: {}", e.message);
     }
+    report.errors.extend(policy_errors);
     super::emit(&report, global)
 }
 

@@ -31,6 +31,13 @@ pub fn with_policy_inputs(report: &mut Report, inputs: &PolicyInputs) {
     explain_and_verify(report, &snapshot);
 }
 
+/// The live diagnosis's post-pass: the policies it fetched, with the offline inputs (`--scp` …) under them.
+pub fn with_live_evidence(report: &mut Report, evidence: &crate::model::task::TaskEvidence, offline: &IamSnapshot) {
+    let mut snapshot = offline.clone();
+    snapshot.merge(IamSnapshot::from_task_evidence(evidence));
+    explain_and_verify(report, &snapshot);
+}
+
 /// Explains every finding it can map to a principal of the snapshot, verifies its fixes, and appends lints on the
 /// policies in play.
 pub fn explain_and_verify(report: &mut Report, snapshot: &IamSnapshot) {
@@ -283,6 +290,13 @@ fn explanation_json(eval: &Evaluation, request: &Request, raw: &[(String, RawVal
     })
 }
 
+fn is_cross_account(request: &Request) -> bool {
+    match (request.principal_account(), request.effective_resource_account()) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    }
+}
+
 fn needs_resource(action: &str) -> bool {
     crate::iamdata::action(action).is_none_or(|a| a.supports_resource_scoping())
 }
@@ -292,11 +306,16 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     let action = f.action.clone()?;
     let observed = f.principal.clone()?;
     let Some(principal) = snapshot.principal_for(&observed) else {
-        f.explanation = Some(
-            json!({"not_checked": [format!("`{observed}` is not in the IAM snapshot: its policies are unknown")]}),
+        f.explanation.get_or_insert_with(
+            || json!({"not_checked": [format!("`{observed}` is not in the IAM snapshot: its policies are unknown")]}),
         );
         return None;
     };
+    // A rule that already evaluated the policies (the live facts do, fix verification included) keeps its say;
+    // the role still counts as in play for the lints.
+    if f.explanation.is_some() {
+        return Some(principal.arn.clone());
+    }
     let resource = match f.resource.clone() {
         Some(r) => r,
         None if !needs_resource(&action) => "*".to_string(),
@@ -309,10 +328,7 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     let caller = caller_arn(principal, &observed, f.role_session.as_deref());
     let raw = request_context(f, principal, &resource);
     let request = Request::new(&caller, &action, &resource, None, &raw);
-    let cross_account = match (request.principal_account(), request.effective_resource_account()) {
-        (Some(a), Some(b)) => a != b,
-        _ => false,
-    };
+    let cross_account = is_cross_account(&request);
     let mut world = World::gather(snapshot, principal, &action, &resource, cross_account);
     let (set, errors) = world.policy_set();
     world.not_checked.extend(errors);
@@ -332,7 +348,8 @@ fn explain_finding(f: &mut Finding, snapshot: &IamSnapshot) -> Option<String> {
     for fix in f.fixes.iter_mut() {
         restore_role_path(fix, principal);
     }
-    verify_fixes(f, &mut world, &request, eval, principal, &resource);
+    let companions = Companions { snapshot, caller: &caller, raw: &raw };
+    verify_fixes(f, &mut world, &request, eval, principal, &resource, &companions);
     Some(principal.arn.clone())
 }
 
@@ -415,7 +432,9 @@ fn refine_cause(f: &mut Finding, eval: &Evaluation, action: &str) {
     if let Some(deny) = eval.deciding_statements.iter().find(|s| s.layer == layer && s.effect == "Deny") {
         f.policy_arn = Some(deny.policy_id.clone());
     }
-    f.alternatives.retain(|a| a.cause != cause);
+    // The guesses the message left open are settled by the policies (what they could not check is listed in
+    // the explanation).
+    f.alternatives.clear();
     f.summary = format!("{} (the policies say: {})", f.summary, describe_block(eval));
 }
 
@@ -456,6 +475,75 @@ fn record(fix: &mut Fix, eval: &Evaluation, world: &World, together: bool) {
         _ => {
             fix.verified = Some(false);
             fix.verification_note = Some(format!("still denied {with}: {}", describe_block(eval)));
+        }
+    }
+}
+
+/// What the other calls an identity fix grants are judged with.
+struct Companions<'a> {
+    snapshot: &'a IamSnapshot,
+    caller: &'a str,
+    raw: &'a [(String, RawValue)],
+}
+
+/// Companion calls checked per fix, at most.
+const MAX_COMPANIONS: usize = 8;
+
+impl Companions<'_> {
+    /// A fix often grants several calls (`ecr:BatchGetImage` on the repository beside `ecr:GetAuthorizationToken`):
+    /// each is evaluated with the fix applied and its own resource's policies in force. One that stays denied makes
+    /// the fix unverified; one that depends on a policy not given makes it unproven.
+    fn check(&self, fix: &mut Fix, world: &World, primary: (&str, &str)) {
+        if fix.verified != Some(true) || fix.target != FixTarget::IdentityPolicy {
+            return;
+        }
+        let Some(document) = &fix.document else { return };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for s in statements_of(document).iter().filter(|s| s["Effect"] == "Allow") {
+            let list = |key: &str| -> Vec<String> {
+                match s.get(key) {
+                    Some(Value::String(v)) => vec![v.clone()],
+                    Some(Value::Array(vs)) => vs.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            for action in list("Action").into_iter().filter(|a| !a.contains(['*', '?'])) {
+                for resource in list("Resource") {
+                    let concrete = resource == "*" || !resource.contains(['*', '?', '$']);
+                    let is_primary = action.eq_ignore_ascii_case(primary.0) && resource == primary.1;
+                    if concrete && !is_primary && !(resource == "*" && needs_resource(&action)) {
+                        pairs.push((action.clone(), resource));
+                    }
+                }
+            }
+        }
+        for (action, resource) in pairs.into_iter().take(MAX_COMPANIONS) {
+            let request = Request::new(self.caller, &action, &resource, None, self.raw);
+            let cross = is_cross_account(&request);
+            // The changed identity side, with the companion resource's own resource-side policies.
+            let mut companion = World::gather(self.snapshot, &world.principal, &action, &resource, cross);
+            let identity_side = |l: Layer| matches!(l, Layer::Identity | Layer::PermissionsBoundary);
+            companion.docs.retain(|d| !identity_side(d.layer));
+            companion.docs.extend(world.docs.iter().filter(|d| identity_side(d.layer)).cloned());
+            let eval = evaluate_world(&mut companion, &request);
+            let note = fix.verification_note.get_or_insert_with(String::new);
+            if eval.decision != Decision::Allowed {
+                fix.verified = Some(false);
+                note.push_str(&format!(
+                    "; but `{action}` on `{resource}`, which it also grants, stays denied: {}",
+                    describe_block(&eval)
+                ));
+                return;
+            }
+            if !companion.unknown_layers.is_empty() {
+                fix.verified = None;
+                let missing: Vec<&str> = companion.unknown_layers.iter().map(|l| layer_name(*l)).collect();
+                note.push_str(&format!(
+                    "; `{action}` on `{resource}`, which it also grants, is not proven: the {} was not among the inputs",
+                    missing.join(", ")
+                ));
+                return;
+            }
         }
     }
 }
@@ -548,6 +636,7 @@ fn verify_fixes(
     initial: Evaluation,
     principal: &PrincipalFacts,
     resource: &str,
+    companions: &Companions,
 ) {
     let action = request.action.clone();
     if initial.decision == Decision::Allowed {
@@ -597,6 +686,7 @@ fn verify_fixes(
                 }
                 current = after;
                 record(fix, &current, world, applied > 0);
+                companions.check(fix, world, (&action, resource));
                 applied += 1;
             }
             Err(why) => {
@@ -642,6 +732,7 @@ fn verify_fixes(
                 describe_changes(&mut fix, &changes, principal);
                 current = evaluate_world(world, request);
                 record(&mut fix, &current, world, applied > 0);
+                companions.check(&mut fix, world, (&action, resource));
                 applied += 1;
                 fixed_layers.push((layer, explicit));
                 f.fixes.push(fix);
@@ -797,6 +888,36 @@ mod tests {
         // Judged on a copy without the rejected change: the patch adds only the right resource.
         let ops = &added.patch.as_ref().unwrap()["operations"];
         assert_eq!(ops[0]["value"], json!(["arn:aws:s3:::a/*", "arn:aws:s3:::b/key"]));
+    }
+
+    #[test]
+    fn a_fix_granting_a_call_an_scp_denies_is_not_verified() {
+        let mut snapshot = role_snapshot(json!({"Version": "2012-10-17", "Statement": []}));
+        snapshot.org_policies.push(crate::model::iam::OrgPolicy {
+            kind: crate::model::iam::OrgPolicyKind::Scp,
+            id: "p-nodelete".into(),
+            name: None,
+            level: "r-ab12".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]}),
+        });
+        let mut f = denied_finding("s3:GetObject", "arn:aws:s3:::b/key");
+        let mut fix = fix::identity_allow(f.principal.as_deref(), "s3:GetObject", "arn:aws:s3:::b/key");
+        fix.document = Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::b/key"}]}));
+        f.fixes = vec![fix];
+        let mut report = Report::default();
+        report.findings.push(f);
+        explain_and_verify(&mut report, &snapshot);
+        let fix = &report.findings[0].fixes[0];
+        assert_eq!(fix.verified, Some(false));
+        let note = fix.verification_note.as_deref().unwrap();
+        assert!(
+            note.contains("`s3:DeleteObject` on `arn:aws:s3:::b/key`, which it also grants, stays denied"),
+            "{note}"
+        );
+        assert!(note.contains("`NoDelete`"), "{note}");
     }
 
     #[test]

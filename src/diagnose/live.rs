@@ -68,6 +68,8 @@ pub struct LiveRequest {
     pub max_trail_pages: usize,
     /// How many of a service's stopped tasks to look at.
     pub max_service_tasks: usize,
+    /// Policies given offline (`--iam`, `--scp`, …); the explanation uses them under what the fetch finds.
+    pub policies: crate::model::iam::IamSnapshot,
 }
 
 /// Runs the plan and counts what it did.
@@ -652,7 +654,9 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
         }
 
         self.resources(&mut e).await;
-        self.report(&e, &full_arn, started, Vec::new())
+        let mut report = self.report(&e, &full_arn, started, Vec::new());
+        super::explain::with_live_evidence(&mut report, &e, &req.policies);
+        report
     }
 
     /// Diagnoses a service: its most recent stopped tasks and its events, grouped by cause.
@@ -745,6 +749,7 @@ impl<'a, A: AwsSources, T: CloudTrailSource> Gather<'a, A, T> {
         let service_events = svc.map(|s| s.events).unwrap_or_default();
         let label = format!("service `{service}` in cluster `{cluster}`");
         let mut report = self.report(&e, &label, started, others);
+        super::explain::with_live_evidence(&mut report, &e, &req.policies);
         group_service_events(&mut report, &service_events, &fix_context(&e));
         report.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.cmp(&a.confidence)));
         report

@@ -133,7 +133,7 @@ impl World {
                 Some((arn, p)) => world.docs.push(doc(arn, Layer::Resource, p.document.clone(), true)),
                 None => {
                     world.not_checked.push(format!(
-                        "the key policy of `{resource}` was not given (`--key-policy`): KMS requires it to allow the call"
+                        "the key policy of `{resource}` is not among the inputs (`--key-policy`, or unreadable live): KMS requires it to allow the call"
                     ));
                     world.unknown_layers.push(Layer::Resource);
                 }
@@ -151,7 +151,7 @@ impl World {
                 Some((arn, p)) => world.docs.push(doc(arn, Layer::Resource, p.document.clone(), true)),
                 None if cross_account => {
                     world.not_checked.push(format!(
-                        "`{resource}` is in another account and its resource policy was not given (`--resource-policy`): cross-account access needs it to allow"
+                        "`{resource}` is in another account and its resource policy is not among the inputs (`--resource-policy`): cross-account access needs it to allow"
                     ));
                     world.unknown_layers.push(Layer::Resource);
                 }
@@ -571,17 +571,17 @@ pub fn apply_command(change: &Change, principal: &PrincipalFacts) -> Option<Stri
     };
     match service {
         "kms" => Some(format!(
-            "aws kms put-key-policy --region {region} --key-id {id} --policy-name default --policy '{doc}'"
+            "aws kms put-key-policy --key-id {id} --policy-name default --policy '{doc}' --region {region}"
         )),
         "ecr" => {
             let repo = resource.strip_prefix("repository/")?;
             let account = parts.get(4).copied().unwrap_or("");
             Some(format!(
-                "aws ecr set-repository-policy --region {region} --registry-id {account} --repository-name {repo} --policy-text '{doc}'"
+                "aws ecr set-repository-policy --registry-id {account} --repository-name {repo} --policy-text '{doc}' --region {region}"
             ))
         }
         "secretsmanager" => Some(format!(
-            "aws secretsmanager put-resource-policy --region {region} --secret-id {id} --resource-policy '{doc}'"
+            "aws secretsmanager put-resource-policy --secret-id {id} --resource-policy '{doc}' --region {region}"
         )),
         "s3" => {
             let bucket = resource.split('/').next().unwrap_or(resource);
@@ -603,7 +603,11 @@ pub fn describe_change(fix: &mut Fix, change: &Change, principal: &PrincipalFact
         return;
     }
     if let Some(command) = apply_command(change, principal) {
-        fix.commands.retain(|c| !c.starts_with("aws iam put-role-policy") && !c.starts_with("aws iam put-user-policy"));
+        // This command is computed from the current document with the change: it supersedes a put of the same
+        // kind the fix carried (`aws kms put-key-policy`, `aws iam put-role-policy` …).
+        let verb = |c: &str| c.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        let same = verb(&command);
+        fix.commands.retain(|c| verb(c) != same);
         fix.commands.insert(0, command);
     }
 }

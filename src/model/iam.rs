@@ -228,6 +228,71 @@ impl IamSnapshot {
     }
 }
 
+impl IamSnapshot {
+    /// What a live diagnosis fetched (roles with their policies, KMS key policies, ECR repository policies), as a
+    /// snapshot the explanation and fix verification can use.
+    pub fn from_task_evidence(e: &super::task::TaskEvidence) -> IamSnapshot {
+        let mut snapshot = IamSnapshot::default();
+        for role in e.roles.values().filter_map(super::task::Lookup::found) {
+            let managed = role.attached_policies.iter().chain(role.permissions_boundary.as_ref());
+            for p in managed {
+                if let Some(document) = &p.document {
+                    snapshot.managed_policies.insert(
+                        p.arn.clone(),
+                        ManagedPolicy {
+                            arn: p.arn.clone(),
+                            name: p.name.clone(),
+                            default_version_id: None,
+                            document: document.clone(),
+                        },
+                    );
+                }
+            }
+            // `arn:…:role/service-role/name` → `/service-role/`.
+            let path = role
+                .arn
+                .split_once(":role/")
+                .and_then(|(_, rest)| rest.rsplit_once('/'))
+                .map(|(p, _)| format!("/{p}/"))
+                .unwrap_or_else(|| "/".into());
+            snapshot.principals.push(PrincipalFacts {
+                kind: PrincipalKind::Role,
+                arn: role.arn.clone(),
+                name: role.name.clone(),
+                path,
+                trust_policy: role.trust_policy.clone(),
+                inline_policies: role
+                    .inline_policies
+                    .iter()
+                    .map(|(name, document)| NamedDocument { name: name.clone(), document: document.clone() })
+                    .collect(),
+                attached_policy_arns: role.attached_policies.iter().map(|p| p.arn.clone()).collect(),
+                permissions_boundary_arn: role.permissions_boundary.as_ref().map(|b| b.arn.clone()),
+                groups: Vec::new(),
+                tags: BTreeMap::new(),
+            });
+        }
+        for key in e.secrets.iter().filter_map(|s| s.key.found()) {
+            if let Some(policy) = &key.policy {
+                let named = NamedDocument { name: format!("key policy of `{}`", key.arn), document: policy.clone() };
+                snapshot.key_policies.insert(key.arn.clone(), named);
+            }
+        }
+        for image in &e.images {
+            if let Some(policy) = image.repository_policy.found() {
+                let n = &image.name;
+                let arn = format!("arn:{}:ecr:{}:{}:repository/{}", e.partition, n.region, n.registry_id, n.repository);
+                let named = NamedDocument { name: format!("repository policy of `{arn}`"), document: policy.clone() };
+                snapshot.resource_policies.insert(arn, named);
+            }
+        }
+        if !snapshot.is_empty() {
+            snapshot.sources.push("live: iam, kms, ecr".into());
+        }
+        snapshot
+    }
+}
+
 /// Secrets Manager ARNs end in `-` plus 6 random characters; a policy or message may name the secret without them.
 fn secret_arns_match(a: &str, b: &str) -> bool {
     let strip = |s: &str| -> String {

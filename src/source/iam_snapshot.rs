@@ -427,6 +427,33 @@ mod tests {
     }
 
     #[test]
+    fn org_policy_kind_from_describe_policy_type_or_principal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, value: Value| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, value.to_string()).expect("write");
+            path.display().to_string()
+        };
+        let rcp = write(
+            "rcp.json",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}}]}),
+        );
+        let described = write(
+            "scp.json",
+            json!({"Policy": {"PolicySummary": {"Id": "p-1", "Arn": "arn:aws:organizations::1:policy/o-a/service_control_policy/p-1",
+                "Type": "SERVICE_CONTROL_POLICY"}, "Content": "{\"Version\":\"2012-10-17\",\"Statement\":[]}"}}),
+        );
+        let p = org_policy(&format!("ou-ab12-11111111={rcp}")).expect("rcp");
+        assert_eq!((p.kind, p.level.as_str()), (OrgPolicyKind::Rcp, "ou-ab12-11111111"));
+        let p = org_policy(&described).expect("scp");
+        assert_eq!((p.kind, p.level.as_str()), (OrgPolicyKind::Scp, UNSPECIFIED_LEVEL));
+        assert!(p.id.ends_with("/p-1"));
+        let missing = org_policy("r-ab12=/nonexistent/scp.json").expect_err("missing file");
+        assert!(missing.message.contains("cannot read `/nonexistent/scp.json`"), "{}", missing.message);
+    }
+
+    #[test]
     fn level_prefix_only_when_it_looks_like_a_level() {
         assert!(is_level("ou-ab12-34cd56ef"));
         assert!(is_level("r-ab12"));
