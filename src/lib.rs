@@ -7,6 +7,7 @@ pub mod diagnose;
 pub mod fix;
 pub mod iamdata;
 pub mod model;
+pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod source;

@@ -14,6 +14,7 @@ use std::io::{IsTerminal, Write};
 #[command(
     name = "why-task-failed",
     version,
+    long_version = crate::iamdata::LONG_VERSION,
     about = "Says why an ECS task failed or why an AWS call was denied, and prints the exact fix",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -36,7 +37,9 @@ pub enum Command {
     /// Classify one pasted stopped reason or error message (or describe-tasks JSON on stdin)
     Reason(reason::ReasonArgs),
     /// Evaluate an IAM request against policies and say which statement decides
-    Simulate(simulate::SimulateArgs),
+    Simulate(Box<simulate::SimulateArgs>),
+    /// Print the read-only IAM policy the live diagnosis needs (also docs/permissions.json)
+    Permissions(live::PermissionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,7 +112,8 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Trail(args)) => trail::run(args, &cli.global),
         Some(Command::Reason(args)) => reason::run(args, &cli.global),
-        Some(Command::Simulate(args)) => simulate::run(args, &cli.global),
+        Some(Command::Simulate(args)) => simulate::run(*args, &cli.global),
+        Some(Command::Permissions(args)) => live::permissions(args),
         None => live::run(cli.live, &cli.global),
     }
 }

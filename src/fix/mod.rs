@@ -1,7 +1,37 @@
-//! Fix suggestion: from a finding's facts to concrete, least-privilege changes.
+//! Fix suggestion: from a finding's facts to concrete, least-privilege changes, each rendered as the policy
+//! JSON, AWS CLI commands, Terraform and CloudFormation.
+
+pub mod arn;
+pub mod check;
+pub mod render;
+mod suggest;
+pub mod targets;
 
 use crate::model::{Fix, FixTarget};
 use serde_json::json;
+pub use suggest::suggest;
+
+/// What a diagnosis knows about the task and its caller. Everything is optional: the text alone gives some of it
+/// (ARNs in the message), a live diagnosis the rest. Unknown values become explicit placeholders in the fixes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixContext {
+    pub partition: Option<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub task_role_arn: Option<String>,
+    pub task_definition_arn: Option<String>,
+    pub task_definition_family: Option<String>,
+    pub cluster_arn: Option<String>,
+    /// Whoever ran the task / registered the task definition (for iam:PassRole fixes).
+    pub caller_principal: Option<String>,
+    pub kms_key_arn: Option<String>,
+    pub ecr_repository_arn: Option<String>,
+    pub ecr_account_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+}
 
 /// The IAM role ARN behind a principal ARN: `arn:aws:sts::A:assumed-role/R/S` → `arn:aws:iam::A:role/R`.
 /// An assumed-role ARN drops the role's path, so the result is right only for roles at path `/`.

@@ -4,6 +4,7 @@
 pub mod access_denied;
 pub mod event;
 pub mod finding;
+pub mod task;
 
 pub use access_denied::AccessDenied;
 pub use finding::*;
