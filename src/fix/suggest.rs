@@ -4,7 +4,7 @@
 use super::FixContext;
 use super::arn::{self, Env};
 use super::targets::{self, Identity, policy};
-use crate::model::{Cause, Finding, Fix, FixTarget, RoleKind};
+use crate::model::{Cause, Finding, Fix, FixTarget, PolicyType, RoleKind};
 use crate::rules::text;
 use serde_json::{Value, json};
 
@@ -187,7 +187,11 @@ fn statements_for(action: &str, facts: &Facts) -> Vec<Value> {
 
 pub fn suggest(f: &Finding, ctx: &FixContext) -> Vec<Fix> {
     let facts = Facts::new(f, ctx);
-    let mut fixes = match f.cause {
+    // An explicit Deny is never fixed by adding an Allow: the Deny itself has to change.
+    let explicit = f.details.get("decision").is_some_and(|d| d == "explicit-deny");
+    let mut fixes = decode_first(&facts);
+    fixes.extend(match f.cause {
+        Cause::IdentityPolicyDenied | Cause::PassroleDenied if explicit => identity_deny(&facts),
         Cause::IdentityPolicyDenied | Cause::AccessDeniedUnattributed => identity_fixes(&facts),
         Cause::PermissionsBoundaryDenied => boundary(&facts),
         Cause::ResourcePolicyDenied => resource_policy(&facts),
@@ -249,7 +253,7 @@ pub fn suggest(f: &Finding, ctx: &FixContext) -> Vec<Fix> {
         | Cause::TrustPolicyUnconditioned
         | Cause::ActionScopedToUnusableArn => Vec::new(),
         Cause::ScalingOrDeployment | Cause::Unknown => Vec::new(),
-    };
+    });
     for fix in &mut fixes {
         let problems = super::check::problems(fix);
         if !problems.is_empty() {
@@ -401,11 +405,54 @@ fn endpoint_policy(facts: &Facts) -> Vec<Fix> {
         &["the request went through an interface/gateway endpoint whose policy does not allow it".into()],
     );
     let statement = json!({"Effect": "Allow", "Principal": "*", "Action": action, "Resource": resource});
+    // CloudTrail names the endpoint the call went through (`vpcEndpointId`).
+    let endpoint = facts.detail("vpc_endpoint_id");
+    fix.target_arn = endpoint.map(str::to_string);
     fix.commands.push(format!(
-        "aws ec2 modify-vpc-endpoint --vpc-endpoint-id VPC_ENDPOINT_ID --policy-document {}",
+        "aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --policy-document {}   # merge into the endpoint's current policy",
+        endpoint.unwrap_or("VPC_ENDPOINT_ID"),
         super::render::shell_json(&policy(vec![statement.clone()]))
     ));
     fix.document = Some(policy(vec![statement]));
+    vec![fix]
+}
+
+/// When AWS did not say which layer denied but handed over an encoded reason (EC2), decoding it comes first.
+fn decode_first(facts: &Facts) -> Vec<Fix> {
+    let unattributed = matches!(facts.f.cause, Cause::AccessDeniedUnattributed | Cause::ExplicitDenyUnattributed);
+    match facts.detail("encoded_message") {
+        Some(encoded) if unattributed => {
+            let mut fix = targets::steps(
+                FixTarget::Other,
+                "decode the authorization failure message to see the deciding policy",
+                &["the decoded message names the action, resource, and each policy's decision".into()],
+            );
+            fix.commands.push(format!("aws sts decode-authorization-message --encoded-message '{encoded}'"));
+            vec![fix]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// An explicit Deny in the principal's own policies: name where to look, since an added Allow cannot win.
+fn identity_deny(facts: &Facts) -> Vec<Fix> {
+    let action = facts.f.action.as_deref().unwrap_or("the action");
+    let on = facts.f.resource.as_deref().unwrap_or("the resource");
+    let who = facts.actor();
+    let (kind, flag) = if who.is_user { ("user", "user") } else { ("role", "role") };
+    let mut fix = targets::steps(
+        FixTarget::IdentityPolicy,
+        format!("remove or narrow the Deny on `{action}` for {kind} `{}`", who.name),
+        &[format!(
+            "an Allow cannot override it: edit the Deny statement matching `{action}` on `{on}` in the policies attached to {kind} `{}`",
+            who.name
+        )],
+    );
+    fix.target_arn = facts.f.policy_arn.clone().or(who.arn.clone());
+    if who.arn.is_some() {
+        fix.commands.push(format!("aws iam list-attached-{flag}-policies --{flag}-name {}", who.name));
+        fix.commands.push(format!("aws iam list-{flag}-policies --{flag}-name {}", who.name));
+    }
     vec![fix]
 }
 
@@ -545,7 +592,8 @@ fn kms(facts: &Facts) -> Vec<Fix> {
         "let the execution role decrypt with the key (key policy)".into(),
         key_statement,
     );
-    vec![identity, key_fix]
+    // The layer the message blames comes first: "no resource-based policy allows" means the key policy.
+    if facts.f.policy_type == Some(PolicyType::Resource) { vec![key_fix, identity] } else { vec![identity, key_fix] }
 }
 
 fn cross_account_repository(facts: &Facts, who: &Identity) -> Option<Fix> {

@@ -16,11 +16,8 @@
 
 use crate::fix;
 use crate::model::event::assumed_role_parts;
-use crate::model::{
-    AccessDenied, AlternativeCause, Cause, Confidence, Evidence, Finding, Fix, FixTarget, PolicyType, Severity,
-};
+use crate::model::{AccessDenied, AlternativeCause, Cause, Confidence, Evidence, Finding, Fix, PolicyType, Severity};
 use regex::Regex;
-use serde_json::json;
 use std::sync::LazyLock;
 
 static NOT_AUTHORIZED: LazyLock<Regex> = LazyLock::new(|| {
@@ -334,169 +331,16 @@ pub fn finding(denied: &AccessDenied, evidence: Evidence) -> Finding {
     f
 }
 
-/// The one place fixes are built for a denial (to be replaced by the fix catalogue's `suggest`).
+/// The fixes for a denial, from the fix catalogue. The trail and `reason` paths share it, so one denial gets the
+/// same fixes whichever way it reached the tool.
 pub fn first_fixes(f: &Finding) -> Vec<Fix> {
-    let action = f.action.as_deref();
-    let resource = f.resource.as_deref().unwrap_or("*");
-    let principal = f.principal.as_deref();
-    let role_arn = principal.and_then(fix::role_arn_of_principal);
-    let explicit = f.details.get("decision").map(String::as_str) == Some("explicit-deny");
-    let who = role_arn
-        .as_deref()
-        .map(|r| format!("`{r}`"))
-        .or(principal.map(|p| format!("`{p}`")))
-        .unwrap_or("the principal".into());
-    let mut fixes = Vec::new();
-    let Some(action) = action else {
-        let mut fix = Fix::new(FixTarget::Other, "find out which action and policy denied the call");
-        if let Some(encoded) = f.details.get("encoded_message") {
-            fix.commands.push(format!("aws sts decode-authorization-message --encoded-message '{encoded}'"));
-            fix.steps.push("decode the message: it names the action, resource and the deciding policy".into());
-        } else {
-            fix.steps.push("find the event in CloudTrail (same time and principal) to learn the exact action".into());
-        }
-        fixes.push(fix);
-        return fixes;
-    };
-    let resource_statement = |principal_arn: Option<&str>| {
-        json!({"Effect": "Allow", "Principal": {"AWS": principal_arn.unwrap_or("<principal-arn>")},
-               "Action": action, "Resource": resource})
-    };
-    // When AWS did not say which layer denied but handed over an encoded reason, decoding it comes first.
-    if let Some(encoded) = f.details.get("encoded_message")
-        && matches!(f.cause, Cause::AccessDeniedUnattributed | Cause::ExplicitDenyUnattributed)
-    {
-        let mut fix = Fix::new(FixTarget::Other, "decode the authorization failure message to see the deciding policy");
-        fix.commands.push(format!("aws sts decode-authorization-message --encoded-message '{encoded}'"));
-        fix.steps.push("the decoded message names the action, resource, and each policy's decision".into());
-        fixes.push(fix);
-    }
-    match f.cause {
-        Cause::IdentityPolicyDenied | Cause::PassroleDenied if explicit => {
-            let mut fix =
-                Fix::new(FixTarget::IdentityPolicy, format!("remove or narrow the Deny on `{action}` for {who}"));
-            fix.target_arn = f.policy_arn.clone().or(role_arn.clone());
-            fix.steps.push(format!(
-                "an Allow cannot override it: edit the Deny statement matching `{action}` on `{resource}` in the policies attached to {who}"
-            ));
-            if let Some(role_name) = role_arn.as_deref().and_then(fix::role_name_of_arn) {
-                fix.commands.push(format!("aws iam list-attached-role-policies --role-name {role_name}"));
-                fix.commands.push(format!("aws iam list-role-policies --role-name {role_name}"));
-            }
-            fixes.push(fix);
-        }
-        Cause::IdentityPolicyDenied | Cause::PassroleDenied | Cause::AccessDeniedUnattributed => {
-            fixes.push(fix::identity_allow(principal, action, resource));
-        }
-        Cause::KmsKeyUnusable | Cause::ResourcePolicyDenied => {
-            let kms = f.cause == Cause::KmsKeyUnusable;
-            let target = if kms { FixTarget::KeyPolicy } else { FixTarget::ResourcePolicy };
-            let layer = if kms { "key policy" } else { "resource policy" };
-            let mut fix = Fix::new(target, format!("allow {who} `{action}` in the {layer} of `{resource}`"));
-            fix.target_arn = f.resource.clone().filter(|r| r != "*");
-            fix.document = Some(
-                json!({"Version": "2012-10-17", "Statement": [resource_statement(role_arn.as_deref().or(principal))]}),
-            );
-            if explicit {
-                fix.steps.push(format!(
-                    "the {layer} explicitly denies: edit that Deny statement rather than adding an Allow"
-                ));
-            } else {
-                fix.steps.push(format!("add this statement to the existing {layer} (do not replace the policy)"));
-            }
-            if kms && resource != "*" {
-                fix.commands.push(format!("aws kms get-key-policy --key-id {resource} --policy-name default"));
-            }
-            fixes.push(fix);
-        }
-        Cause::TrustPolicyDenied => {
-            let mut fix = Fix::new(FixTarget::TrustPolicy, format!("trust {who} in the trust policy of `{resource}`"));
-            fix.target_arn = f.resource.clone().filter(|r| r.contains(":role/"));
-            fix.document = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"AWS": role_arn.as_deref().or(principal).unwrap_or("<principal-arn>")}, "Action": action}]}));
-            fix.steps.push(
-                "add this statement to the role's trust policy; update-assume-role-policy replaces the whole document"
-                    .into(),
-            );
-            if let Some(name) = fix.target_arn.as_deref().and_then(fix::role_name_of_arn) {
-                fix.commands.push(format!("aws iam get-role --role-name {name} --query Role.AssumeRolePolicyDocument"));
-            }
-            fixes.push(fix);
-        }
-        Cause::PermissionsBoundaryDenied => {
-            let mut fix = Fix::new(
-                FixTarget::PermissionsBoundary,
-                format!("allow `{action}` in the permissions boundary of {who}"),
-            );
-            fix.target_arn = f.policy_arn.clone().or(role_arn.clone());
-            fix.document = Some(
-                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}),
-            );
-            fix.steps.push("the boundary caps what identity policies can grant: add the action there as well as to an identity policy".into());
-            if let Some(role_name) = role_arn.as_deref().and_then(fix::role_name_of_arn) {
-                fix.commands.push(format!("aws iam get-role --role-name {role_name} --query Role.PermissionsBoundary"));
-            }
-            fixes.push(fix);
-        }
-        Cause::ScpDenied | Cause::RcpDenied => {
-            let (target_name, flag) = if f.cause == Cause::ScpDenied {
-                ("service control policy", "SERVICE_CONTROL_POLICY")
-            } else {
-                ("resource control policy", "RESOURCE_CONTROL_POLICY")
-            };
-            let mut fix =
-                Fix::new(FixTarget::Scp, format!("exempt {who} from the {target_name} that blocks `{action}`"));
-            fix.target_arn = f.policy_arn.clone();
-            fix.steps.push(format!(
-                "in the organization's management account, find the statement of the {target_name} that blocks `{action}` on `{resource}` and narrow it (for example a condition on `aws:PrincipalArn`), or ask its owners for an exception"
-            ));
-            match f.policy_arn.as_deref().and_then(|a| a.rsplit('/').next()) {
-                Some(policy_id) => {
-                    fix.commands.push(format!("aws organizations describe-policy --policy-id {policy_id}"))
-                }
-                None => fix.commands.push(format!("aws organizations list-policies --filter {flag}")),
-            }
-            fixes.push(fix);
-        }
-        Cause::SessionPolicyDenied => {
-            let mut fix = Fix::new(
-                FixTarget::Other,
-                format!("allow `{action}` in the session policy passed when assuming {who}"),
-            );
-            fix.steps.push("the session policy (the `Policy`/`PolicyArns` given to AssumeRole or GetFederationToken) caps the session: add the action there, or assume the role without it".into());
-            fix.document = Some(
-                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}),
-            );
-            fixes.push(fix);
-        }
-        Cause::VpcEndpointPolicyDenied => {
-            let mut fix = Fix::new(
-                FixTarget::VpcEndpointPolicy,
-                format!("allow `{action}` on `{resource}` in the VPC endpoint policy"),
-            );
-            fix.target_arn = f.details.get("vpc_endpoint_id").cloned();
-            fix.document = Some(
-                json!({"Version": "2012-10-17", "Statement": [resource_statement(role_arn.as_deref().or(principal))]}),
-            );
-            match f.details.get("vpc_endpoint_id") {
-                Some(id) => fix.commands.push(format!("aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {id} --query 'VpcEndpoints[0].PolicyDocument'")),
-                None => fix.steps.push("find the endpoint the call went through (`vpcEndpointId` in CloudTrail) and add this statement to its policy".into()),
-            }
-            fixes.push(fix);
-        }
-        _ => {
-            let mut fix = Fix::new(FixTarget::Other, format!("find the Deny that blocks `{action}` for {who}"));
-            fix.steps.push("an explicit Deny can sit in an identity policy, the permissions boundary, a session policy, an SCP/RCP, the resource's policy or a VPC endpoint policy: check each for a statement matching the action and resource".into());
-            fixes.push(fix);
-        }
-    }
-    fixes
+    fix::suggest(f, &fix::FixContext::default())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::EvidenceSource;
+    use crate::model::{EvidenceSource, FixTarget};
 
     fn parsed(text: &str) -> AccessDenied {
         parse(text).unwrap_or_else(|| panic!("not parsed: {text}"))
@@ -610,7 +454,21 @@ mod tests {
         let f = finding(&d, Evidence::text(EvidenceSource::UserInput, "x"));
         assert_eq!(f.cause, Cause::ScpDenied);
         assert_eq!(f.fixes[0].target, FixTarget::Scp);
-        assert!(f.fixes[0].commands[0].ends_with("--policy-id p-2kgnabcd"));
+        assert!(f.fixes[0].commands[0].contains("--policy-id p-2kgnabcd"));
+    }
+
+    #[test]
+    fn explicit_identity_deny_is_not_fixed_by_an_allow() {
+        let d = parsed(
+            "User: arn:aws:sts::111122223333:assumed-role/app-task/0c5d7e9f1a2b is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::exports/a.json with an explicit deny in an identity-based policy",
+        );
+        let f = finding(&d, Evidence::text(EvidenceSource::Cloudtrail, "x"));
+        assert_eq!(f.cause, Cause::IdentityPolicyDenied);
+        assert_eq!(f.fixes.len(), 1);
+        assert_eq!(f.fixes[0].target, FixTarget::IdentityPolicy);
+        assert!(f.fixes[0].title.starts_with("remove or narrow the Deny on `s3:PutObject`"), "{}", f.fixes[0].title);
+        assert!(f.fixes[0].document.is_none(), "an Allow document would not help against a Deny");
+        assert!(f.fixes[0].commands.iter().any(|c| c == "aws iam list-role-policies --role-name app-task"));
     }
 
     #[test]
