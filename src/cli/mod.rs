@@ -17,7 +17,6 @@ use std::io::{IsTerminal, Write};
     version,
     long_version = crate::iamdata::LONG_VERSION,
     about = "Says why an ECS task failed or why an AWS call was denied, and prints the exact fix",
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -84,9 +83,8 @@ impl GlobalArgs {
 /// Prints a report and returns the exit code it implies.
 pub fn emit(report: &Report, global: &GlobalArgs) -> i32 {
     let opts = global.render_options();
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    let written = render::render(report, &opts, &mut lock).and_then(|()| lock.flush());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = render::render(report, &opts, &mut out).and_then(|()| out.flush());
     match written {
         Ok(()) => report.exit_code(),
         // A closed pipe (`| head`) is the reader's choice, not our failure.
