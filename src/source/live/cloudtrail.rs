@@ -18,6 +18,36 @@ fn smithy_time(t: OffsetDateTime) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(t.unix_timestamp())
 }
 
+/// Pages through a query until its last page or `max_pages`, whichever comes first. `page` is given the previous
+/// page's token and returns that page's wanted events and the next token (none or empty on the last page).
+async fn collect_pages<F, Fut>(
+    max_pages: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    mut page: F,
+) -> Result<TrailEvents, SourceError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<String>, Option<String>), SourceError>>,
+{
+    let mut found = TrailEvents::default();
+    let mut token: Option<String> = None;
+    loop {
+        if found.pages == max_pages {
+            found.truncated = true;
+            break;
+        }
+        let (events, next) = page(token.take()).await?;
+        found.pages += 1;
+        found.events.extend(events);
+        progress(found.pages, found.events.len());
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    Ok(found)
+}
+
 /// Events from CloudTrail LookupEvents (management events of the last 90 days, in the client's region).
 #[derive(Debug)]
 pub struct LookupEventsTrail {
@@ -86,13 +116,8 @@ impl CloudTrailSource for LookupEventsTrail {
             TrailFilter::EventMentioning { event_name, .. } => format!("EventName={event_name}"),
         };
         let client = aws_sdk_cloudtrail::Client::new(&self.aws.config);
-        let mut found = TrailEvents::default();
-        let mut token: Option<String> = None;
-        loop {
-            if found.pages == query.max_pages {
-                found.truncated = true;
-                break;
-            }
+        let (client, attribute, resource) = (&client, &attribute, &resource);
+        collect_pages(query.max_pages, progress, |token| async move {
             self.pace().await;
             let request = client
                 .lookup_events()
@@ -100,24 +125,19 @@ impl CloudTrailSource for LookupEventsTrail {
                 .start_time(smithy_time(query.start))
                 .end_time(smithy_time(query.end))
                 .max_results(50)
-                .set_next_token(token.take())
+                .set_next_token(token)
                 .send();
-            let out = self.aws.call("cloudtrail:LookupEvents", &resource, request).await?;
-            found.pages += 1;
-            for event in out.events() {
-                if let Some(json) = event.cloud_trail_event()
-                    && mention.is_none_or(|m| json.contains(m))
-                {
-                    found.events.push(json.to_string());
-                }
-            }
-            progress(found.pages, found.events.len());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
-        Ok(found)
+            let out = self.aws.call("cloudtrail:LookupEvents", resource, request).await?;
+            let events = out
+                .events()
+                .iter()
+                .filter_map(|event| event.cloud_trail_event())
+                .filter(|json| mention.is_none_or(|m| json.contains(m)))
+                .map(str::to_string)
+                .collect();
+            Ok((events, out.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     fn describe(&self) -> String {
@@ -152,41 +172,31 @@ impl CloudTrailSource for LogGroupTrail {
         };
         let pattern = format!("\"{}\"", term.replace('"', ""));
         let client = aws_sdk_cloudwatchlogs::Client::new(&self.aws.config);
-        let mut found = TrailEvents::default();
-        let mut token: Option<String> = None;
-        loop {
-            if found.pages == query.max_pages {
-                found.truncated = true;
-                break;
-            }
+        let (client, pattern) = (&client, &pattern);
+        collect_pages(query.max_pages, progress, |token| async move {
             let request = client
                 .filter_log_events()
                 .log_group_name(&self.group)
                 .start_time(query.start.unix_timestamp() * 1000)
                 .end_time(query.end.unix_timestamp() * 1000)
-                .filter_pattern(&pattern)
-                .set_next_token(token.take())
+                .filter_pattern(pattern)
+                .set_next_token(token)
                 .send();
             let out = self.aws.call("logs:FilterLogEvents", &self.group, request).await?;
-            found.pages += 1;
-            for event in out.events() {
-                let Some(message) = event.message() else { continue };
-                let wanted = match event_name {
+            let events = out
+                .events()
+                .iter()
+                .filter_map(|event| event.message())
+                .filter(|message| match event_name {
                     None => true,
                     Some(name) => serde_json::from_str::<serde_json::Value>(message)
                         .is_ok_and(|v| v.get("eventName").and_then(|n| n.as_str()) == Some(name)),
-                };
-                if wanted {
-                    found.events.push(message.to_string());
-                }
-            }
-            progress(found.pages, found.events.len());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
-        Ok(found)
+                })
+                .map(str::to_string)
+                .collect();
+            Ok((events, out.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     fn describe(&self) -> String {
